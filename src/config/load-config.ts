@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { z } from 'zod';
+import { interpolateEnv } from './interpolate-env.ts';
+import { type Config, configSchema } from './schema.ts';
+
+/** A config that cannot be used; its message names each bad path and why. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(String).join('.') || '(root)';
+  const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
+  return `${path}: ${missing ? 'required' : issue.message}`;
+}
+
+/** Validates a raw config tree, throwing a ConfigError that lists every problem. */
+export function parseConfig(raw: unknown, source: string): Config {
+  const result = configSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    const lines = result.error.issues.map(describeIssue);
+    throw new ConfigError(`invalid config ${source}:\n  ${lines.join('\n  ')}`);
+  }
+  return result.data;
+}
+
+/** The config used when there is no file: the demo, plus every provider whose key is in the environment. */
+export function defaultRawConfig(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const providers: Record<string, unknown> = {};
+  const models: Record<string, unknown> = {};
+  if (env.OPENAI_API_KEY) {
+    providers.openai = { type: 'openai', api_key: env.OPENAI_API_KEY };
+    models.fast = { target: { provider: 'openai', model: 'gpt-4o-mini' } };
+  }
+  if (env.ANTHROPIC_API_KEY) {
+    providers.anthropic = { type: 'anthropic', api_key: env.ANTHROPIC_API_KEY };
+    models.smart = { target: { provider: 'anthropic', model: 'claude-sonnet-4-5' } };
+  }
+  return { providers, models };
+}
+
+/** Adds the built-in demo provider and model unless the config already names them. */
+function withDemo(raw: Record<string, unknown>): Record<string, unknown> {
+  const providers = { ...(raw.providers as Record<string, unknown> | undefined) };
+  const models = { ...(raw.models as Record<string, unknown> | undefined) };
+  providers.demo ??= { type: 'demo' };
+  models.demo ??= { target: { provider: 'demo', model: 'demo' } };
+  return { ...raw, providers, models };
+}
+
+/** Applies `HOST` and `PORT` from the environment over the file's listen address. */
+function withListenOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const server = { ...(raw.server as Record<string, unknown> | undefined) };
+  if (env.HOST) server.host = env.HOST;
+  if (env.PORT) server.port = Number(env.PORT);
+  return { ...raw, server };
+}
+
+export interface LoadConfigOptions {
+  /** The YAML file; without one, the defaults apply. */
+  path?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Reads, interpolates and validates the config. */
+export function loadConfig({ path, env = process.env }: LoadConfigOptions = {}): Config {
+  let raw: Record<string, unknown>;
+  if (path) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`cannot read config ${path}: ${(error as Error).message}`);
+    }
+    try {
+      raw = (interpolateEnv(parseYaml(text), env) as Record<string, unknown> | null) ?? {};
+    } catch (error) {
+      if (error instanceof YAMLParseError) throw new ConfigError(`invalid YAML in ${path}: ${error.message}`);
+      throw error;
+    }
+    if (typeof raw !== 'object' || Array.isArray(raw)) {
+      throw new ConfigError(`invalid config ${path}: the top level must be a mapping`);
+    }
+  } else {
+    raw = defaultRawConfig(env);
+  }
+  return parseConfig(withListenOverrides(withDemo(raw), env), path ?? '(defaults)');
+}

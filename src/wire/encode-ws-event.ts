@@ -1,0 +1,58 @@
+import type { GatewayError } from '../errors/gateway-error.ts';
+import type { ReportedUsage } from '../pipeline/gateway-event.ts';
+import type { FinishReason, OutputPart } from '../spec/stream-part.ts';
+
+/** The wire form of usage in `done` (PROTOCOL.md). */
+export function encodeUsage(usage: ReportedUsage): Record<string, unknown> {
+  return { input_tokens: usage.inputTokens, output_tokens: usage.outputTokens };
+}
+
+/** `ready`: sent once, right after the upgrade. */
+export function encodeReady(user: string, models: string[], limits: Record<string, unknown>): string {
+  return JSON.stringify({ type: 'ready', protocol: 'sluice.v1', user, limits, models });
+}
+
+/** `start`: the upstream (or the cache) answered. */
+export function encodeStart(id: string, model: string, provider: string, cached: boolean): string {
+  return JSON.stringify({ type: 'start', id, model, provider, cached });
+}
+
+/** `delta`: one piece of output. */
+export function encodeDelta(id: string, seq: number, part: OutputPart): string {
+  if (part.type === 'text-delta') return JSON.stringify({ type: 'delta', id, seq, text: part.text });
+  if (part.type === 'reasoning-delta')
+    return JSON.stringify({ type: 'delta', id, seq, reasoning: part.text });
+  const toolCall: Record<string, unknown> = { index: part.index };
+  if (part.id !== undefined) toolCall.id = part.id;
+  if (part.name !== undefined) toolCall.name = part.name;
+  toolCall.arguments = part.argumentsDelta;
+  return JSON.stringify({ type: 'delta', id, seq, tool_call: toolCall });
+}
+
+/** `done`: the request ended normally, by cancel, or at the user's limit. */
+export function encodeDone(
+  id: string,
+  seq: number,
+  finishReason: FinishReason,
+  usage: ReportedUsage,
+  quota: Record<string, unknown>,
+): string {
+  return JSON.stringify({
+    type: 'done',
+    id,
+    seq,
+    finish_reason: finishReason,
+    usage: encodeUsage(usage),
+    quota,
+  });
+}
+
+/** `error`: a request (with `id`) or a frame (without) failed. */
+export function encodeError(error: GatewayError, id?: string): string {
+  const event: Record<string, unknown> = { type: 'error' };
+  if (id !== undefined) event.id = id;
+  event.code = error.code;
+  event.message = error.message;
+  if (error.retryAfterMs !== undefined) event.retry_after_ms = error.retryAfterMs;
+  return JSON.stringify(event);
+}

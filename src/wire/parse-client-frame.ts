@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import { GatewayError } from '../errors/gateway-error.ts';
+import type { ChatMessage, ChatRequest } from '../spec/chat-request.ts';
+
+const requestId = z.string().min(1).max(64);
+
+/** Message content: a string, or OpenAI's array of text parts (joined into one string). */
+const contentSchema = z
+  .union([
+    z.string(),
+    z
+      .array(z.object({ type: z.literal('text'), text: z.string() }))
+      .transform((parts) => parts.map((part) => part.text).join('')),
+    z.null().transform(() => ''),
+  ])
+  .default('');
+
+const messageSchema = z.object({
+  role: z.enum(['system', 'user', 'assistant', 'tool']),
+  content: contentSchema,
+  name: z.string().optional(),
+  tool_call_id: z.string().optional(),
+  tool_calls: z
+    .array(
+      z.object({
+        id: z.string(),
+        type: z.literal('function').default('function'),
+        function: z.object({ name: z.string(), arguments: z.string() }),
+      }),
+    )
+    .optional(),
+});
+
+const toolSchema = z.object({
+  type: z.literal('function'),
+  function: z.object({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+
+/** The fields of a chat request shared by the WebSocket `chat` frame and the HTTP body. */
+export const chatFieldsSchema = z.object({
+  model: z.string().min(1),
+  messages: z.array(messageSchema).min(1),
+  max_tokens: z.number().int().positive().optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  top_p: z.number().min(0).max(1).optional(),
+  stop: z
+    .union([z.string(), z.array(z.string()).max(4)])
+    .transform((stop) => (typeof stop === 'string' ? [stop] : stop))
+    .optional(),
+  tools: z.array(toolSchema).optional(),
+  cache: z.enum(['default', 'bypass', 'refresh']).optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+
+const clientFrameSchema = z.discriminatedUnion('type', [
+  chatFieldsSchema.extend({ type: z.literal('chat'), id: requestId }),
+  z.object({ type: z.literal('cancel'), id: requestId }),
+  z.object({ type: z.literal('resume'), id: requestId, after_seq: z.number().int().min(0) }),
+]);
+
+/** A decoded frame from a client. */
+export type ClientFrame =
+  | { type: 'chat'; request: ChatRequest }
+  | { type: 'cancel'; id: string }
+  | { type: 'resume'; id: string; afterSeq: number };
+
+/** A frame that could not be decoded, with the request id when the frame carried a usable one. */
+export interface FrameError {
+  error: GatewayError;
+  id?: string;
+}
+
+function toMessage(message: z.infer<typeof messageSchema>): ChatMessage {
+  const converted: ChatMessage = { role: message.role, content: message.content };
+  if (message.name !== undefined) converted.name = message.name;
+  if (message.tool_call_id !== undefined) converted.toolCallId = message.tool_call_id;
+  if (message.tool_calls !== undefined) converted.toolCalls = message.tool_calls;
+  return converted;
+}
+
+/** Converts validated wire fields (snake_case) into the pipeline's ChatRequest. */
+export function toChatRequest(id: string, fields: z.infer<typeof chatFieldsSchema>): ChatRequest {
+  const request: ChatRequest = { id, model: fields.model, messages: fields.messages.map(toMessage) };
+  if (fields.max_tokens !== undefined) request.maxTokens = fields.max_tokens;
+  if (fields.temperature !== undefined) request.temperature = fields.temperature;
+  if (fields.top_p !== undefined) request.topP = fields.top_p;
+  if (fields.stop !== undefined) request.stop = fields.stop;
+  if (fields.tools !== undefined) request.tools = fields.tools;
+  if (fields.cache !== undefined) request.cache = fields.cache;
+  if (fields.metadata !== undefined) request.metadata = fields.metadata;
+  return request;
+}
+
+/** Describes validation issues as `path: problem` for people. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .slice(0, 5)
+    .map((issue) => {
+      const path = issue.path.map(String).join('.') || 'frame';
+      const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
+      return `${path}: ${missing ? 'required' : issue.message}`;
+    })
+    .join('; ');
+}
+
+function badRequest(message: string, id?: string): FrameError {
+  const error = new GatewayError('bad_request', message);
+  return id === undefined ? { error } : { error, id };
+}
+
+/** Decodes one text frame, or says precisely what is wrong with it. */
+export function parseClientFrame(text: string): ClientFrame | FrameError {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return badRequest('frame is not valid JSON');
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    return badRequest('frame must be a JSON object');
+  }
+  const candidateId = (value as { id?: unknown }).id;
+  const id = requestId.safeParse(candidateId).success ? (candidateId as string) : undefined;
+  const type = (value as { type?: unknown }).type;
+  if (type !== 'chat' && type !== 'cancel' && type !== 'resume') {
+    return badRequest(
+      type === undefined ? 'frame has no "type"' : `unknown frame type ${JSON.stringify(type)}`,
+      id,
+    );
+  }
+  const result = clientFrameSchema.safeParse(value);
+  if (!result.success) return badRequest(describeIssues(result.error.issues), id);
+  const frame = result.data;
+  if (frame.type === 'chat') return { type: 'chat', request: toChatRequest(frame.id, frame) };
+  if (frame.type === 'cancel') return { type: 'cancel', id: frame.id };
+  return { type: 'resume', id: frame.id, afterSeq: frame.after_seq };
+}

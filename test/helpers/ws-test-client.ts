@@ -54,7 +54,8 @@ export async function connectTestClient(
     events,
     closed,
     next,
-    send: (frame) => socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame)),
+    send: (frame) =>
+      socket.send(typeof frame === 'string' || Buffer.isBuffer(frame) ? frame : JSON.stringify(frame)),
     async collect(id) {
       await next((event) => event.id === id && (event.type === 'done' || event.type === 'error'));
       return events.filter((event) => event.id === id);

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { describe, it } from 'node:test';
+import { connectTestClient } from '../helpers/ws-test-client.ts';
+
+const root = new URL('../../', import.meta.url).pathname;
+
+/** Runs Sluice as `npm start` does (`node src/main.ts`), with only the given environment. */
+function startProcess(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['src/main.ts', ...args], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Resolves with the port from Sluice's "listening" log line. */
+async function listeningPort(child: ChildProcess): Promise<number> {
+  for await (const line of createInterface({ input: child.stdout! })) {
+    const entry = JSON.parse(line) as { port?: number; msg?: string };
+    if (entry.msg?.startsWith('Sluice listening')) return entry.port!;
+  }
+  throw new Error('Sluice exited before listening');
+}
+
+describe('the sluice process', () => {
+  it('serves the demo model with no config and no keys, and exits 0 on SIGTERM', async () => {
+    const child = startProcess([], { PORT: '0' });
+    try {
+      const port = await listeningPort(child);
+      const client = await connectTestClient(`ws://127.0.0.1:${port}/v1/ws`);
+      const ready = await client.next();
+      assert.equal(ready.type, 'ready');
+      assert.deepEqual(ready.models, ['demo']);
+      client.send({
+        type: 'chat',
+        id: 'first',
+        model: 'demo',
+        messages: [{ role: 'user', content: 'Hello' }],
+      });
+      const events = await client.collect('first');
+      assert.equal(events[0]?.type, 'start');
+      assert.ok(events.filter((event) => event.type === 'delta').length > 10);
+      assert.equal(events.at(-1)?.type, 'done');
+      await client.close();
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0);
+  });
+
+  it('refuses to start on an invalid config and names the bad path', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'sluice-')), 'bad.yaml');
+    writeFileSync(path, 'server: { port: "eighty" }\n');
+    const child = startProcess(['--config', path], {});
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 2);
+    assert.match(stderr, /server\.port: /);
+  });
+
+  it('reads the config path from SLUICE_CONFIG', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'sluice-')), 'bad.yaml');
+    writeFileSync(path, 'models:\n  x: { target: { provider: ghost, model: m } }\n');
+    const child = startProcess([], { SLUICE_CONFIG: path });
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 2);
+    assert.match(stderr, /models\.x\.target\.provider: unknown provider "ghost"/);
+  });
+});

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../../src/config/load-config.ts';
+
+function writeConfig(text: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'sluice-config-')), 'sluice.yaml');
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('loadConfig', () => {
+  it('starts on 127.0.0.1:8787 with only the demo model when there is no file and no key', () => {
+    const config = loadConfig({ env: {} });
+    assert.equal(config.server.host, '127.0.0.1');
+    assert.equal(config.server.port, 8787);
+    assert.deepEqual(Object.keys(config.models), ['demo']);
+    assert.equal(config.providers.demo?.type, 'demo');
+  });
+
+  it('configures every provider whose key is in the environment', () => {
+    const config = loadConfig({ env: { OPENAI_API_KEY: 'sk-test', ANTHROPIC_API_KEY: 'sk-ant-test' } });
+    assert.deepEqual(Object.keys(config.providers).sort(), ['anthropic', 'demo', 'openai']);
+    assert.deepEqual(config.models.fast?.target, { provider: 'openai', model: 'gpt-4o-mini' });
+    assert.deepEqual(config.models.smart?.target, { provider: 'anthropic', model: 'claude-sonnet-4-5' });
+  });
+
+  it('lets PORT and HOST override the listen address', () => {
+    const path = writeConfig('server: { host: 127.0.0.1, port: 9000 }\n');
+    const config = loadConfig({ path, env: { PORT: '9100', HOST: '0.0.0.0' } });
+    assert.equal(config.server.port, 9100);
+    assert.equal(config.server.host, '0.0.0.0');
+  });
+
+  it('fills ${VAR} and ${VAR:-default} from the environment', () => {
+    const path = writeConfig(
+      [
+        'providers:',
+        '  feed: { type: demo, token_delay_ms: 5 }',
+        'models:',
+        '  chat: { target: { provider: feed, model: "${MODEL_NAME:-fallback-model}" } }',
+        '  other: { target: { provider: feed, model: "prefix-${SUFFIX}" } }',
+      ].join('\n'),
+    );
+    const config = loadConfig({ path, env: { SUFFIX: 'x1' } });
+    assert.equal(config.models.chat?.target.model, 'fallback-model');
+    assert.equal(config.models.other?.target.model, 'prefix-x1');
+    assert.ok(config.models.demo, 'the demo model is always available');
+  });
+
+  it('names the bad path and why when a file is invalid', () => {
+    const badPort = writeConfig('server: { port: "not a number", max_frame_bytes: 1 }\n');
+    assert.throws(
+      () => loadConfig({ path: badPort, env: {} }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /server\.port: .*expected number/);
+        assert.match(error.message, /server\.max_frame_bytes: /);
+        return true;
+      },
+    );
+    const unknownProvider = writeConfig('models:\n  chat: { target: { provider: nowhere, model: m } }\n');
+    assert.throws(
+      () => loadConfig({ path: unknownProvider, env: {} }),
+      /models\.chat\.target\.provider: unknown provider "nowhere"/,
+    );
+  });
+
+  it('reports a key that references an unset variable as required', () => {
+    const path = writeConfig('models:\n  chat: { target: { provider: demo, model: "${UNSET_MODEL}" } }\n');
+    assert.throws(() => loadConfig({ path, env: {} }), /models\.chat\.target\.model: required/);
+  });
+
+  it('rejects unknown keys, provider types and broken YAML with a message', () => {
+    assert.throws(() => loadConfig({ path: writeConfig('servr: {}\n'), env: {} }), /servr/);
+    assert.throws(
+      () => loadConfig({ path: writeConfig('providers:\n  x: { type: nonsense }\n'), env: {} }),
+      /providers\.x\.type/,
+    );
+    assert.throws(() => loadConfig({ path: writeConfig('server: [unclosed\n'), env: {} }), /invalid YAML/);
+    assert.throws(() => loadConfig({ path: '/nonexistent/sluice.yaml', env: {} }), /cannot read config/);
+  });
+});

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { createOpenAiChatAdapter } from '../openai/create-openai-chat-adapter.ts';
+import { createOpenAiClient, defaultOpenAiTimeoutMs } from '../openai/create-openai-client.ts';
+import { defineProviderKind } from '../shared/provider-kind.ts';
+
+const openAiCompatibleConfigSchema = z.strictObject({
+  type: z.literal('openai-compatible'),
+  /** The API root, the part before `/chat/completions` (e.g. `http://localhost:11434/v1`). */
+  base_url: z.url({ protocol: /^https?$/ }),
+  /** Absent for local servers that need none: then no `Authorization` header is sent. */
+  api_key: z.string().min(1).optional(),
+  /** Ask for the usage chunk; turn off for servers that reject `stream_options`. */
+  include_usage: z.boolean().default(true),
+  /** Extra headers for every request (a gateway's own auth header, a tenant id...). */
+  headers: z.record(z.string(), z.string()).optional(),
+  timeout_ms: z.number().int().positive().default(defaultOpenAiTimeoutMs),
+});
+
+/** Any server that speaks OpenAI's Chat Completions: vLLM, Ollama, llama.cpp, LM Studio, Groq, Together... */
+export const openAiCompatibleProvider = defineProviderKind({
+  type: 'openai-compatible',
+  configSchema: openAiCompatibleConfigSchema,
+  create(config) {
+    const client = createOpenAiClient({
+      apiKey: config.api_key,
+      baseUrl: config.base_url,
+      timeoutMs: config.timeout_ms,
+      headers: config.headers,
+    });
+    // `max_tokens` because many compatible servers do not know OpenAI's newer `max_completion_tokens`.
+    return createOpenAiChatAdapter(client, {
+      maxTokensField: 'max_tokens',
+      includeUsage: config.include_usage,
+    });
+  },
+});

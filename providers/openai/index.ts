@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { defineProviderKind } from '../shared/provider-kind.ts';
+import { createOpenAiChatAdapter } from './create-openai-chat-adapter.ts';
+import { createOpenAiClient, defaultOpenAiTimeoutMs } from './create-openai-client.ts';
+
+const openAiConfigSchema = z.strictObject({
+  type: z.literal('openai'),
+  api_key: z.string().min(1),
+  /** Absent means `https://api.openai.com/v1`; set it for a proxy or a regional endpoint. */
+  base_url: z.url({ protocol: /^https?$/ }).optional(),
+  organization: z.string().min(1).optional(),
+  timeout_ms: z.number().int().positive().default(defaultOpenAiTimeoutMs),
+});
+
+/** OpenAI's own Chat Completions API. */
+export const openAiProvider = defineProviderKind({
+  type: 'openai',
+  configSchema: openAiConfigSchema,
+  create(config) {
+    const client = createOpenAiClient({
+      apiKey: config.api_key,
+      baseUrl: config.base_url,
+      organization: config.organization,
+      timeoutMs: config.timeout_ms,
+    });
+    return createOpenAiChatAdapter(client, { maxTokensField: 'max_completion_tokens', includeUsage: true });
+  },
+});

@@ -1,0 +1,53 @@
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type { CompletionUsage } from 'openai/resources/completions';
+import type { FinishReason, StreamPart } from '../../src/spec/stream-part.ts';
+import { convertOpenAiUsage } from './convert-openai-usage.ts';
+import { mapOpenAiFinishReason } from './map-openai-finish-reason.ts';
+
+/** The delta fields that servers other than OpenAI add for a reasoning model's thinking. */
+interface ReasoningDeltaFields {
+  /** vLLM, DeepSeek and SGLang. */
+  reasoning_content?: string | null;
+  /** OpenRouter, Ollama and newer vLLM. */
+  reasoning?: string | null;
+}
+
+function* deltaToParts(
+  delta: ChatCompletionChunk.Choice.Delta & ReasoningDeltaFields,
+): Generator<StreamPart> {
+  // Only one field is read, so a server that sends both (one as an alias) does not double the text.
+  const reasoning = delta.reasoning_content ?? delta.reasoning;
+  if (reasoning) yield { type: 'reasoning-delta', text: reasoning };
+  if (delta.content) yield { type: 'text-delta', text: delta.content };
+  for (const toolCall of delta.tool_calls ?? []) {
+    yield {
+      type: 'tool-call-delta',
+      index: toolCall.index,
+      ...(toolCall.id ? { id: toolCall.id } : {}),
+      ...(toolCall.function?.name ? { name: toolCall.function.name } : {}),
+      argumentsDelta: toolCall.function?.arguments ?? '',
+    };
+  }
+}
+
+/**
+ * Turns a Chat Completions chunk stream into parts, ending with exactly one `finish` when the upstream
+ * sent a `finish_reason`. The finish is held until the stream ends because the usage arrives after it,
+ * in a chunk of its own with `choices: []`. A stream without a `finish_reason` yields no `finish`.
+ */
+export async function* openAiChunksToParts(
+  chunks: AsyncIterable<ChatCompletionChunk>,
+): AsyncGenerator<StreamPart> {
+  let finishReason: FinishReason | undefined;
+  let usage: CompletionUsage | undefined;
+  for await (const chunk of chunks) {
+    // Some servers put the usage on the finish chunk or on every chunk: the last one is the total.
+    if (chunk.usage) usage = chunk.usage;
+    // Sluice never asks for `n > 1`, so the first choice is the only one.
+    const choice = chunk.choices[0];
+    if (!choice) continue;
+    yield* deltaToParts(choice.delta);
+    if (choice.finish_reason) finishReason = mapOpenAiFinishReason(choice.finish_reason);
+  }
+  if (finishReason !== undefined) yield { type: 'finish', finishReason, usage: convertOpenAiUsage(usage) };
+}

@@ -47,7 +47,9 @@ export function errorFromUpstreamStatus(
   cause?: unknown,
 ): GatewayError {
   const retryAfterMs = parseRetryAfter(retryAfterHeader);
-  const text = `upstream answered ${status}: ${message}`;
+  // SDK messages often start with the status already ("429 Rate limit..."): say it once.
+  const detail = message.startsWith(`${status} `) ? message.slice(String(status).length + 1) : message;
+  const text = `upstream answered ${status}: ${detail}`;
   // The client's own request was rejected as invalid: retrying elsewhere will not help.
   if (status === 400 || status === 413 || status === 422) {
     return new GatewayError('bad_request', text, { upstreamStatus: status, cause });

@@ -1,0 +1,86 @@
+import { EventSourceParserStream } from 'eventsource-parser/stream';
+import type { ProviderRequest } from '../../src/spec/chat-request.ts';
+import type { StreamPart } from '../../src/spec/stream-part.ts';
+import { errorFromUpstreamStatus } from '../shared/classify-upstream-error.ts';
+import { chatBodyTemplate, renderUpstreamBody } from '../shared/render-upstream-body.ts';
+import { createUpstreamMessageReader, upstreamReportedError } from '../shared/upstream-message-reader.ts';
+import type { SseConfig } from './sse-config-schema.ts';
+
+/** What one call needs besides the request. */
+export interface SseCallOptions {
+  signal: AbortSignal;
+  requestId: string;
+}
+
+const defaultBody = { ...chatBodyTemplate, stream: true };
+// A line that never ends would otherwise grow the parser's buffer without bound; passing it errors the stream.
+const largestEventCharacters = 4 * 1024 * 1024;
+const errorBodyBytes = 4096;
+
+function requestInit(config: SseConfig, request: ProviderRequest, options: SseCallOptions): RequestInit {
+  const headers = new Headers({ accept: 'text/event-stream' });
+  const body =
+    config.method === 'GET'
+      ? undefined
+      : JSON.stringify(renderUpstreamBody(config.body ?? defaultBody, request));
+  if (body !== undefined) headers.set('content-type', 'application/json');
+  for (const [name, value] of Object.entries(config.headers ?? {})) headers.set(name, value);
+  headers.set('x-request-id', options.requestId);
+  return { method: config.method, headers, body, signal: options.signal };
+}
+
+/** Reads the start of an error body only: an upstream may send megabytes of HTML with a 502. */
+async function readErrorBody(response: Response): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  try {
+    while (length < errorBodyBytes) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      length += value.length;
+    }
+  } finally {
+    await reader.cancel();
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, errorBodyBytes)).trim();
+}
+
+/**
+ * Calls a generic SSE upstream and translates its events into parts. It throws on an HTTP error
+ * status, an error event or a lost connection, and simply returns when the stream stops without
+ * ending, leaving both to `startOnFirstPart`.
+ */
+export async function* streamSseParts(
+  config: SseConfig,
+  request: ProviderRequest,
+  options: SseCallOptions,
+): AsyncGenerator<StreamPart> {
+  const reader = createUpstreamMessageReader(config);
+  const response = await fetch(config.url, requestInit(config, request, options));
+  if (!response.ok || !response.body) {
+    const message = reader.describeError(await readErrorBody(response)) || response.statusText;
+    throw errorFromUpstreamStatus(response.status, message, response.headers.get('retry-after'));
+  }
+  const events = response.body
+    .pipeThrough(new TextDecoderStream())
+    .pipeThrough(new EventSourceParserStream({ maxBufferSize: largestEventCharacters }));
+  // Leaving this loop (done, error or the consumer's return) cancels the body, which closes the connection.
+  for await (const event of events) {
+    if (event.event === config.error_event) throw upstreamReportedError(reader.describeError(event.data));
+    if (event.data === config.done_data) {
+      yield reader.finish();
+      return;
+    }
+    const message = reader.read(event.data);
+    if (message.error) throw message.error;
+    yield* message.parts;
+    if (config.done_event !== undefined && event.event === config.done_event) {
+      yield reader.finish();
+      return;
+    }
+  }
+  if (reader.hasFinishReason) yield reader.finish();
+}

@@ -1,6 +1,17 @@
 import { anthropicProvider } from './anthropic/index.ts';
 import { demoProvider } from './demo/index.ts';
+import { openAiProvider } from './openai/index.ts';
+import { openAiCompatibleProvider } from './openai-compatible/index.ts';
 import type { ProviderKind } from './shared/provider-kind.ts';
+import { sseProvider } from './sse/index.ts';
+import { websocketProvider } from './websocket/index.ts';
 
 /** Every kind of provider Sluice can talk to: the one list config and wiring read. */
-export const providerKinds = [demoProvider, anthropicProvider] as const satisfies readonly ProviderKind[];
+export const providerKinds = [
+  demoProvider,
+  anthropicProvider,
+  openAiProvider,
+  openAiCompatibleProvider,
+  sseProvider,
+  websocketProvider,
+] as const satisfies readonly ProviderKind[];

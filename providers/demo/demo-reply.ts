@@ -1,3 +1,4 @@
+import { decodeGenerator, encode } from 'gpt-tokenizer';
 import type { ChatMessage } from '../../src/spec/chat-request.ts';
 
 const shortReply =
@@ -6,9 +7,9 @@ const shortReply =
 const longParagraph =
   'Sluice sits between chat clients and LLM providers. It streams every token the moment it arrives, enforces per-user quotas that hold under concurrency, caches and coalesces identical requests, and speaks both its own WebSocket protocol and the OpenAI HTTP API.';
 
-/** Splits text into word-sized tokens that keep their leading space, like a real tokenizer's output. */
+/** Splits text into real (o200k) tokens, so the demo streams and counts exactly like an OpenAI model. */
 export function splitIntoTokens(text: string): string[] {
-  return text.match(/\s*\S+/g) ?? [];
+  return [...decodeGenerator(encode(text))];
 }
 
 /**

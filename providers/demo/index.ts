@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { StreamPart } from '../../src/spec/stream-part.ts';
+import { countMessageTokens } from '../../src/usage/count-tokens.ts';
 import { defineProviderKind } from '../shared/provider-kind.ts';
 import { startOnFirstPart } from '../shared/start-on-first-part.ts';
 import { demoReply, splitIntoTokens } from './demo-reply.ts';
@@ -20,10 +21,7 @@ export const demoProvider = defineProviderKind({
       async stream(request, { signal }) {
         const tokens = splitIntoTokens(demoReply(request.messages));
         const limit = request.maxTokens ?? Number.POSITIVE_INFINITY;
-        const inputTokens = request.messages.reduce(
-          (sum, message) => sum + splitIntoTokens(message.content).length + 4,
-          0,
-        );
+        const inputTokens = countMessageTokens(request.messages);
         async function* generate(): AsyncGenerator<StreamPart> {
           let sent = 0;
           for (const token of tokens) {

@@ -60,6 +60,26 @@ function withListenOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEn
   return { ...raw, server };
 }
 
+const loopbackHosts = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/**
+ * A config that says nothing about auth, listening on loopback only, serves anonymous users (so a
+ * first `npm start` just works); anywhere else, anonymous access must be turned on explicitly.
+ */
+function withAnonymousDefault(raw: Record<string, unknown>): Record<string, unknown> {
+  if (raw.auth !== undefined) return raw;
+  const host = (raw.server as { host?: unknown } | undefined)?.host ?? '127.0.0.1';
+  return { ...raw, auth: { anonymous: { enabled: typeof host === 'string' && loopbackHosts.has(host) } } };
+}
+
+/** Adds what every config gets before validation: the demo, the listen overrides, the anonymous default. */
+export function completeRawConfig(
+  raw: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+): Record<string, unknown> {
+  return withAnonymousDefault(withListenOverrides(withDemo(raw), env));
+}
+
 export interface LoadConfigOptions {
   /** The YAML file; without one, the defaults apply. */
   path?: string | undefined;
@@ -88,5 +108,5 @@ export function loadConfig({ path, env = process.env }: LoadConfigOptions = {}):
   } else {
     raw = defaultRawConfig(env);
   }
-  return parseConfig(withListenOverrides(withDemo(raw), env), path ?? '(defaults)');
+  return parseConfig(completeRawConfig(raw, env), path ?? '(defaults)');
 }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { providerKinds } from '../../providers/index.ts';
+import { authConfigSchema } from '../auth/auth-config-schema.ts';
+import { planSchema, priceSchema, quotaSettingsSchema } from '../quota/plan-schema.ts';
 
 const [firstKind, ...otherKinds] = providerKinds.map((kind) => kind.configSchema);
 
@@ -13,6 +15,24 @@ const targetSchema = z.strictObject({
 
 const modelRouteSchema = z.strictObject({
   target: targetSchema,
+  /**
+   * What a cancel costs: `abort` stops the upstream at once and counts unreported usage from the
+   * streamed text; `drain` frees the client at once but reads the upstream on, silently, until its
+   * reported usage arrives, for exact billing.
+   */
+  on_cancel: z.enum(['abort', 'drain']).default('abort'),
+});
+
+const perIpSchema = z.strictObject({
+  /** Open WebSocket connections one IP address may hold. */
+  max_connections: z.number().int().min(1).default(256),
+  /** WebSocket handshakes one IP address may attempt per minute. */
+  handshakes_per_minute: z.number().int().min(1).default(600),
+});
+
+const storeSchema = z.strictObject({
+  /** The embedded SQLite database holding the usage ledger (`:memory:` keeps nothing across restarts). */
+  path: z.string().min(1).default('./data/sluice.db'),
 });
 
 const serverSchema = z.strictObject({
@@ -30,6 +50,7 @@ const serverSchema = z.strictObject({
   send_high_water_bytes: z.number().int().min(1024).default(262_144),
   /** Requests one connection may run at once. */
   max_requests_per_connection: z.number().int().min(1).default(100),
+  per_ip: perIpSchema.default(perIpSchema.parse({})),
 });
 
 const logSchema = z.strictObject({
@@ -43,10 +64,41 @@ export const configSchema = z
     log: logSchema.default(logSchema.parse({})),
     providers: z.record(z.string().min(1), providerConfigSchema).default({}),
     models: z.record(z.string().min(1), modelRouteSchema).default({}),
+    auth: authConfigSchema.default(authConfigSchema.parse({})),
+    /** Quota plans by name; a user's plan comes from its API key, JWT claim or the anonymous setting. */
+    plans: z.record(z.string().min(1), planSchema).default({ default: {} }),
+    /** Prices per upstream model, for money limits and `cost_usd`. */
+    pricing: z.record(z.string().min(1), priceSchema).default({}),
+    quota: quotaSettingsSchema.default(quotaSettingsSchema.parse({})),
+    store: storeSchema.default(storeSchema.parse({})),
   })
   .superRefine((config, context) => {
+    const plans = [
+      ...config.auth.api_keys.map((key, index) => ({
+        plan: key.plan,
+        path: ['auth', 'api_keys', index, 'plan'],
+      })),
+      ...(config.auth.anonymous.enabled
+        ? [{ plan: config.auth.anonymous.plan, path: ['auth', 'anonymous', 'plan'] }]
+        : []),
+    ];
+    for (const { plan, path } of plans) {
+      if (!Object.hasOwn(config.plans, plan))
+        context.addIssue({ code: 'custom', path, message: `unknown plan "${plan}"` });
+    }
+    for (const [planName, plan] of Object.entries(config.plans)) {
+      for (const [index, model] of (plan.models ?? []).entries()) {
+        if (!Object.hasOwn(config.models, model)) {
+          context.addIssue({
+            code: 'custom',
+            path: ['plans', planName, 'models', index],
+            message: `unknown model "${model}"`,
+          });
+        }
+      }
+    }
     for (const [name, route] of Object.entries(config.models)) {
-      if (!(route.target.provider in config.providers)) {
+      if (!Object.hasOwn(config.providers, route.target.provider)) {
         context.addIssue({
           code: 'custom',
           path: ['models', name, 'target', 'provider'],

@@ -11,7 +11,10 @@ export interface ReportedUsage {
 
 /** The pipeline's output for one request, which each door encodes in its own wire format. */
 export type GatewayEvent =
-  | { type: 'start'; model: string; provider: string; cached: boolean }
+  | { type: 'start'; model: string; provider: string; cached: boolean; warnings: string[] }
   | OutputPart
-  | { type: 'done'; finishReason: FinishReason; usage: ReportedUsage }
+  | { type: 'done'; finishReason: FinishReason; usage: ReportedUsage; costUsd?: number; quota: QuotaState }
   | { type: 'error'; error: GatewayError; usage?: ReportedUsage };
+
+/** What is left of the user's allowance, as the protocol names it (`tokens_left_today`, ...). */
+export type QuotaState = Record<string, number>;

@@ -1,127 +1,221 @@
 import type { Logger } from 'pino';
+import { type Identity, isExpired } from '../auth/identity.ts';
 import { GatewayError, isGatewayError, toGatewayError } from '../errors/gateway-error.ts';
-import type { Router } from '../routing/resolve-route.ts';
+import type { Admission, QuotaGuard } from '../quota/create-quota-guard.ts';
+import type { ResolvedTarget, Router } from '../routing/resolve-route.ts';
 import type { ChatRequest, ProviderRequest } from '../spec/chat-request.ts';
-import type { StreamPart } from '../spec/stream-part.ts';
-import type { GatewayEvent, ReportedUsage } from './gateway-event.ts';
+import type { FinishReason, StreamPart } from '../spec/stream-part.ts';
+import type { Usage } from '../spec/usage.ts';
+import { aborted, ignoreRejection, whenAborted } from './abort-signal-promise.ts';
+import { drainUpstream } from './drain-upstream.ts';
+import type { GatewayEvent, QuotaState, ReportedUsage } from './gateway-event.ts';
 import { createOutputTally } from './output-tally.ts';
-import { untilAborted } from './until-aborted.ts';
 
 /** Who is asking, and the request's own handles. */
 export interface ChatContext {
   requestId: string;
-  user: string;
-  /** Aborted on cancel or disconnect (reason: anything but a GatewayError), or to fail the request (reason: a GatewayError). */
+  identity: Identity;
+  /** Aborted when the client cancels or leaves (reason: anything but a GatewayError), or to fail the request (reason: a GatewayError). */
   signal: AbortSignal;
   log: Logger;
 }
 
-function toProviderRequest(request: ChatRequest, upstreamModel: string): ProviderRequest {
-  const { maxTokens, temperature, topP, stop, tools, messages } = request;
-  return { model: upstreamModel, messages, maxTokens, temperature, topP, stop, tools };
+/** The steps the pipeline runs a request through. */
+export interface PipelineSteps {
+  router: Router;
+  quota: QuotaGuard;
+  /** How long `on_cancel: drain` keeps reading an upstream after its client left. */
+  drainTimeoutMs: number;
 }
 
-interface RequestOutcome {
-  provider?: string;
-  upstreamModel?: string;
-  usage?: ReportedUsage;
-  firstOutputMs?: number;
-  outcome: string;
+function toProviderRequest(request: ChatRequest, upstreamModel: string, maxTokens: number): ProviderRequest {
+  const { temperature, topP, stop, tools, messages } = request;
+  return { model: upstreamModel, messages, maxTokens, temperature, topP, stop, tools };
 }
 
 /**
  * Runs one chat request through the pipeline and yields its events: `start`, output parts, and
- * exactly one `done` or `error` (also when the consumer stops early, nothing more is yielded and the
- * request is logged). Writes the one log line per request end.
+ * exactly one `done` or `error`. Every admitted request is settled in the usage store exactly once
+ * (also when the consumer stops early), and its end is logged in one line.
  */
 export async function* runChat(
   request: ChatRequest,
   context: ChatContext,
-  router: Router,
+  steps: PipelineSteps,
 ): AsyncGenerator<GatewayEvent> {
   const startedAt = performance.now();
-  const outcome: RequestOutcome = { outcome: 'abandoned' };
+  const { signal, log, identity } = context;
   const tally = createOutputTally(request.messages);
-  const { signal, log } = context;
+  const upstream = new AbortController();
+  let target: ResolvedTarget | undefined;
+  let admission: Admission | undefined;
+  let firstOutputMs: number | undefined;
+  let outcome = 'abandoned';
+  let finalUsage: ReportedUsage | undefined;
+  let endedInBackground = false;
 
-  /** The terminal event for an aborted request: its reason decides between a cancel and a failure. */
-  const abortedEnd = (): GatewayEvent => {
-    const usage = tally.usage(undefined);
-    outcome.usage = usage;
-    if (isGatewayError(signal.reason)) {
-      outcome.outcome = signal.reason.code;
-      return { type: 'error', error: signal.reason, usage };
+  const logEnd = () => {
+    log.info(
+      {
+        event: 'request_end',
+        user: identity.user,
+        plan: identity.plan,
+        model: request.model,
+        provider: target?.provider,
+        upstream_model: target?.model,
+        input_tokens: finalUsage?.inputTokens,
+        output_tokens: finalUsage?.outputTokens,
+        duration_ms: Math.round(performance.now() - startedAt),
+        ttft_ms: firstOutputMs === undefined ? undefined : Math.round(firstOutputMs),
+        outcome,
+      },
+      'request end',
+    );
+  };
+
+  /** Books the request's usage and returns the user's remaining allowance. */
+  const settle = async (reported: Usage | undefined, end: string): Promise<QuotaState> => {
+    outcome = end;
+    finalUsage = tally.usage(reported);
+    if (!admission) return {};
+    const durationMs = Math.round(performance.now() - startedAt);
+    return admission.settle({ usage: finalUsage, outcome: end, ttftMs: firstOutputMs, durationMs });
+  };
+
+  /** The terminal event once the request was aborted: a cancel ends with `done`, a failure with `error`. */
+  const abortedEnd = async (): Promise<GatewayEvent> => {
+    const reason = upstream.signal.aborted ? upstream.signal.reason : signal.reason;
+    if (isGatewayError(reason)) {
+      await settle(undefined, reason.code);
+      return { type: 'error', error: reason, usage: finalUsage! };
     }
-    outcome.outcome = 'cancelled';
-    return { type: 'done', finishReason: 'cancelled', usage };
+    const quota = await settle(undefined, 'cancelled');
+    return { type: 'done', finishReason: 'cancelled', usage: finalUsage!, quota };
   };
 
   try {
     let stream: AsyncIterable<StreamPart>;
     try {
-      const target = router.resolve(request.model);
-      outcome.provider = target.provider;
-      outcome.upstreamModel = target.model;
-      stream = await target.adapter.stream(toProviderRequest(request, target.model), {
-        signal,
+      if (isExpired(identity)) throw new GatewayError('unauthorized', 'credential expired');
+      target = steps.router.resolve(request.model);
+      admission = await steps.quota.admit({
+        identity,
+        request,
+        requestId: context.requestId,
+        provider: target.provider,
+        upstreamModel: target.model,
+      });
+      if (admission.warnings.length > 0)
+        log.warn({ warnings: admission.warnings }, 'request parameters changed');
+      const onCancel = target.onCancel;
+      // With `drain`, a cancel after output leaves the upstream running until its usage arrives.
+      const forwardAbort = () => {
+        if (onCancel === 'abort' || firstOutputMs === undefined || isGatewayError(signal.reason)) {
+          upstream.abort(signal.reason);
+        }
+      };
+      if (signal.aborted) forwardAbort();
+      else signal.addEventListener('abort', forwardAbort, { once: true });
+      stream = await target.adapter.stream(toProviderRequest(request, target.model, admission.maxTokens), {
+        signal: upstream.signal,
         log,
         requestId: context.requestId,
       });
     } catch (error) {
-      if (signal.aborted) {
-        yield abortedEnd();
+      if (signal.aborted || upstream.signal.aborted) {
+        yield await abortedEnd();
         return;
       }
       const failure = toGatewayError(error);
-      outcome.outcome = failure.code;
+      await settle({ inputTokens: 0, outputTokens: 0 }, failure.code);
       yield { type: 'error', error: failure };
       return;
     }
 
     yield {
       type: 'start',
-      model: outcome.upstreamModel ?? '',
-      provider: outcome.provider ?? '',
+      model: target.model,
+      provider: target.provider,
       cached: false,
+      warnings: admission.warnings,
     };
 
-    for await (const part of untilAborted(stream, signal)) {
+    const iterator = stream[Symbol.asyncIterator]();
+    const clientGone = whenAborted(signal);
+    const upstreamStopped = whenAborted(upstream.signal);
+    for (;;) {
+      const next = iterator.next();
+      const result = await Promise.race([next, clientGone, upstreamStopped]);
+      if (result === aborted) {
+        ignoreRejection(next);
+        if (!upstream.signal.aborted) {
+          // A drained cancel: the client is released now, billing completes in the background.
+          endedInBackground = true;
+          const usage = tally.usage(undefined);
+          void drainUpstream(next, iterator, upstream, steps.drainTimeoutMs, (part) => tally.add(part))
+            .then((reported) => settle(reported, 'cancelled'))
+            .catch((error: unknown) => log.error({ err: error }, 'settling a drained request failed'))
+            .finally(logEnd);
+          yield { type: 'done', finishReason: 'cancelled', usage, quota: {} };
+          return;
+        }
+        ignoreRejection(Promise.resolve(iterator.return?.()));
+        yield await abortedEnd();
+        return;
+      }
+      if (result.done) {
+        const failure = new GatewayError('internal', 'provider stream ended without a result');
+        await settle(undefined, failure.code);
+        yield { type: 'error', error: failure, usage: finalUsage! };
+        return;
+      }
+      const part = result.value;
       if (part.type === 'finish') {
-        outcome.usage = tally.usage(part.usage);
-        outcome.outcome = part.finishReason;
-        yield { type: 'done', finishReason: part.finishReason, usage: outcome.usage };
+        const finishReason: FinishReason =
+          part.finishReason === 'length' && admission.limitedByQuota ? 'quota' : part.finishReason;
+        const quota = await settle(part.usage, finishReason);
+        yield {
+          type: 'done',
+          finishReason,
+          usage: finalUsage!,
+          costUsd: admission.costOf(finalUsage!),
+          quota,
+        };
         return;
       }
       if (part.type === 'error') {
-        outcome.usage = tally.usage(part.usage);
-        outcome.outcome = part.error.code;
-        yield { type: 'error', error: part.error, usage: outcome.usage };
+        await settle(part.usage, part.error.code);
+        yield { type: 'error', error: part.error, usage: finalUsage! };
         return;
       }
-      outcome.firstOutputMs ??= performance.now() - startedAt;
+      if (!admission.meter(part)) {
+        // The provider went past the granted max_tokens: stop at the allowance.
+        upstream.abort('quota reached');
+        ignoreRejection(Promise.resolve(iterator.return?.()));
+        const quota = await settle(undefined, 'quota');
+        yield {
+          type: 'done',
+          finishReason: 'quota',
+          usage: finalUsage!,
+          costUsd: admission.costOf(finalUsage!),
+          quota,
+        };
+        return;
+      }
+      firstOutputMs ??= performance.now() - startedAt;
       tally.add(part);
       yield part;
     }
-    // The stream ended without a terminal part: only an abort does that (adapters guarantee the rest).
-    yield signal.aborted
-      ? abortedEnd()
-      : { type: 'error', error: new GatewayError('internal', 'provider stream ended without a result') };
   } finally {
-    outcome.usage ??= tally.hasOutput() ? tally.usage(undefined) : undefined;
-    log.info(
-      {
-        event: 'request_end',
-        user: context.user,
-        model: request.model,
-        provider: outcome.provider,
-        upstream_model: outcome.upstreamModel,
-        input_tokens: outcome.usage?.inputTokens,
-        output_tokens: outcome.usage?.outputTokens,
-        duration_ms: Math.round(performance.now() - startedAt),
-        ttft_ms: outcome.firstOutputMs === undefined ? undefined : Math.round(outcome.firstOutputMs),
-        outcome: outcome.outcome,
-      },
-      'request end',
-    );
+    if (!endedInBackground) {
+      if (outcome === 'abandoned') {
+        // The consumer stopped reading before the end: stop the upstream and bill what was streamed.
+        upstream.abort('abandoned');
+        await settle(undefined, 'abandoned').catch((error: unknown) =>
+          log.error({ err: error }, 'settling failed'),
+        );
+      }
+      logEnd();
+    }
   }
 }

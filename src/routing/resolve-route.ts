@@ -9,6 +9,8 @@ export interface ResolvedTarget {
   /** The upstream's model name. */
   model: string;
   adapter: ProviderAdapter;
+  /** What a client's cancel does to the upstream call (see `models.<name>.on_cancel`). */
+  onCancel: 'abort' | 'drain';
 }
 
 /** Maps the model names clients ask for to provider targets, from config. */
@@ -28,7 +30,12 @@ export function createRouter(config: Config, adapters: ReadonlyMap<string, Provi
       const adapter = adapters.get(route.target.provider);
       if (!adapter)
         throw new GatewayError('internal', `provider "${route.target.provider}" is not configured`);
-      return { provider: route.target.provider, model: route.target.model, adapter };
+      return {
+        provider: route.target.provider,
+        model: route.target.model,
+        adapter,
+        onCancel: route.on_cancel,
+      };
     },
     modelNames: () => names,
   };

@@ -2,9 +2,11 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { createAuthenticator } from '../auth/create-authenticator.ts';
 import type { Config } from '../config/schema.ts';
 import { createHttpHandler } from '../http-door/handle-http-request.ts';
 import { createGateway } from '../pipeline/create-gateway.ts';
+import { openSqliteUsageStore } from '../store/sqlite/sqlite-usage-store.ts';
 import { createWsDoor, wsPath } from '../ws-door/create-ws-door.ts';
 
 /** A running Sluice: one port for HTTP and WebSocket. */
@@ -24,10 +26,13 @@ const goingAway = 1001;
 /** Builds the whole gateway from a validated config and starts listening. */
 export async function startSluice(config: Config, log: Logger): Promise<Sluice> {
   let draining = false;
-  const gateway = createGateway(config);
-  const wsDoor = createWsDoor({ config, gateway, log });
-  const server = createServer(createHttpHandler({ ready: () => !draining }));
-  server.on('upgrade', (request, socket, head) => wsDoor.handleUpgrade(request, socket, head));
+  const store = openSqliteUsageStore(config.store.path);
+  const gateway = createGateway(config, store);
+  const authenticator = createAuthenticator(config.auth);
+  const wsDoor = createWsDoor({ config, gateway, authenticator, log });
+  const handleHttp = createHttpHandler({ gateway, authenticator, ready: () => !draining });
+  const server = createServer((request, response) => void handleHttp(request, response));
+  server.on('upgrade', (request, socket, head) => void wsDoor.handleUpgrade(request, socket, head));
   server.on('clientError', (_error, socket) => socket.destroy());
 
   server.listen(config.server.port, config.server.host);
@@ -35,7 +40,7 @@ export async function startSluice(config: Config, log: Logger): Promise<Sluice> 
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
   log.info(
-    { host: address, port, models: gateway.modelNames() },
+    { host: address, port, models: Object.keys(config.models) },
     `Sluice listening on http://${host}:${port}`,
   );
 
@@ -50,6 +55,7 @@ export async function startSluice(config: Config, log: Logger): Promise<Sluice> 
       const closed = once(server, 'close');
       server.close();
       await closed;
+      await store.close();
     },
   };
 }

@@ -2,9 +2,14 @@ import type { GatewayError } from '../errors/gateway-error.ts';
 import type { ReportedUsage } from '../pipeline/gateway-event.ts';
 import type { FinishReason, OutputPart } from '../spec/stream-part.ts';
 
-/** The wire form of usage in `done` (PROTOCOL.md). */
-export function encodeUsage(usage: ReportedUsage): Record<string, unknown> {
-  return { input_tokens: usage.inputTokens, output_tokens: usage.outputTokens };
+/** The wire form of usage in `done` (PROTOCOL.md); `cost_usd` when the model is priced. */
+export function encodeUsage(usage: ReportedUsage, costUsd?: number): Record<string, unknown> {
+  const wire: Record<string, unknown> = {
+    input_tokens: usage.inputTokens,
+    output_tokens: usage.outputTokens,
+  };
+  if (costUsd !== undefined) wire.cost_usd = Number(costUsd.toFixed(8));
+  return wire;
 }
 
 /** `ready`: sent once, right after the upgrade. */
@@ -12,9 +17,17 @@ export function encodeReady(user: string, models: string[], limits: Record<strin
   return JSON.stringify({ type: 'ready', protocol: 'sluice.v1', user, limits, models });
 }
 
-/** `start`: the upstream (or the cache) answered. */
-export function encodeStart(id: string, model: string, provider: string, cached: boolean): string {
-  return JSON.stringify({ type: 'start', id, model, provider, cached });
+/** `start`: the upstream (or the cache) answered; `warnings` lists parameters Sluice changed. */
+export function encodeStart(
+  id: string,
+  model: string,
+  provider: string,
+  cached: boolean,
+  warnings: string[],
+): string {
+  const event: Record<string, unknown> = { type: 'start', id, model, provider, cached };
+  if (warnings.length > 0) event.warnings = warnings;
+  return JSON.stringify(event);
 }
 
 /** `delta`: one piece of output. */
@@ -35,16 +48,11 @@ export function encodeDone(
   seq: number,
   finishReason: FinishReason,
   usage: ReportedUsage,
+  costUsd: number | undefined,
   quota: Record<string, unknown>,
 ): string {
-  return JSON.stringify({
-    type: 'done',
-    id,
-    seq,
-    finish_reason: finishReason,
-    usage: encodeUsage(usage),
-    quota,
-  });
+  const wireUsage = encodeUsage(usage, costUsd);
+  return JSON.stringify({ type: 'done', id, seq, finish_reason: finishReason, usage: wireUsage, quota });
 }
 
 /** `error`: a request (with `id`) or a frame (without) failed. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
+import type { Identity } from '../auth/identity.ts';
 import type { Config } from '../config/schema.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { Gateway } from '../pipeline/create-gateway.ts';
@@ -17,7 +18,9 @@ export interface ClientConnectionOptions {
   gateway: Gateway;
   config: Config;
   log: Logger;
-  user: string;
+  identity: Identity;
+  /** The user's plan and remaining allowance, for `ready`. */
+  limits: Record<string, unknown>;
 }
 
 /** Why a request's controller was aborted when its client left: not a failure, a cancellation. */
@@ -27,7 +30,14 @@ const clientGone = 'client disconnected';
  * Serves one WebSocket client: decodes its frames, runs each `chat` as its own request (many at once),
  * cancels on `cancel` or disconnect, and answers every bad frame with an `error` event.
  */
-export function serveClientConnection({ socket, gateway, config, log, user }: ClientConnectionOptions): void {
+export function serveClientConnection({
+  socket,
+  gateway,
+  config,
+  log,
+  identity,
+  limits,
+}: ClientConnectionOptions): void {
   const openRequests = new Map<string, AbortController>();
   const highWater = config.server.send_high_water_bytes;
   let badFrames = 0;
@@ -50,18 +60,18 @@ export function serveClientConnection({ socket, gateway, config, log, user }: Cl
     try {
       const events = gateway.runChat(request, {
         requestId,
-        user,
+        identity,
         signal: controller.signal,
         log: requestLog,
       });
       for await (const event of events) {
         switch (event.type) {
           case 'start':
-            send(encodeStart(request.id, event.model, event.provider, event.cached));
+            send(encodeStart(request.id, event.model, event.provider, event.cached, event.warnings));
             break;
           case 'done':
             ended = true;
-            send(encodeDone(request.id, ++seq, event.finishReason, event.usage, {}));
+            send(encodeDone(request.id, ++seq, event.finishReason, event.usage, event.costUsd, event.quota));
             break;
           case 'error':
             ended = true;
@@ -131,5 +141,5 @@ export function serveClientConnection({ socket, gateway, config, log, user }: Cl
   });
   socket.on('error', (error) => log.debug({ err: error }, 'websocket error'));
 
-  socket.send(encodeReady(user, gateway.modelNames(), {}));
+  send(encodeReady(identity.user, gateway.modelNames(identity), limits));
 }

@@ -2,23 +2,43 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { authenticateRequest } from '../auth/authenticate-request.ts';
+import type { Authenticator } from '../auth/create-authenticator.ts';
 import type { Config } from '../config/schema.ts';
+import { toGatewayError } from '../errors/gateway-error.ts';
 import type { Gateway } from '../pipeline/create-gateway.ts';
 import { serveClientConnection } from './client-connection.ts';
 import { startHeartbeat } from './heartbeat.ts';
+import { createPerIpGuard } from './per-ip-guard.ts';
 
 /** The WebSocket door's path (PROTOCOL.md). */
 export const wsPath = '/v1/ws';
 const subprotocol = 'sluice.v1';
 
-/** Refuses an upgrade with a plain HTTP answer, before any WebSocket exists. */
-function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+const statusTexts: Record<number, string> = {
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+};
+
+/** Refuses an upgrade with a plain HTTP answer and a JSON reason, before any WebSocket exists. */
+function refuseUpgrade(socket: Duplex, status: number, message: string, extraHeaders: string[] = []): void {
+  const body = JSON.stringify({ error: { message, status } });
+  const head = [
+    `HTTP/1.1 ${status} ${statusTexts[status] ?? 'Error'}`,
+    'Connection: close',
+    'Content-Type: application/json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...extraHeaders,
+  ];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
 }
 
 /** The WebSocket door: upgrades, connections and their heartbeats. */
 export interface WsDoor {
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void>;
   /** Open client connections. */
   connections: ReadonlySet<WebSocket>;
   /** Closes every connection with `code` and stops the heartbeat. */
@@ -28,12 +48,14 @@ export interface WsDoor {
 export interface WsDoorOptions {
   config: Config;
   gateway: Gateway;
+  authenticator: Authenticator;
   log: Logger;
 }
 
 /** Creates the WebSocket door; the HTTP server hands it its `upgrade` events. */
-export function createWsDoor({ config, gateway, log }: WsDoorOptions): WsDoor {
+export function createWsDoor({ config, gateway, authenticator, log }: WsDoorOptions): WsDoor {
   const connections = new Set<WebSocket>();
+  const perIp = createPerIpGuard(config.server.per_ip);
   const server = new WebSocketServer({
     noServer: true,
     maxPayload: config.server.max_frame_bytes,
@@ -45,22 +67,54 @@ export function createWsDoor({ config, gateway, log }: WsDoorOptions): WsDoor {
 
   return {
     connections,
-    handleUpgrade(request, socket, head) {
+    async handleUpgrade(request, socket, head) {
+      socket.on('error', () => socket.destroy());
       const url = new URL(request.url ?? '/', 'http://sluice');
       if (url.pathname !== wsPath) {
-        refuseUpgrade(socket, 404, 'Not Found');
+        refuseUpgrade(socket, 404, `no WebSocket endpoint at ${url.pathname}; use ${wsPath}`);
         return;
       }
       const origin = request.headers.origin;
       const allowed = config.server.allowed_origins;
       if (origin !== undefined && allowed.length > 0 && !allowed.includes(origin)) {
-        refuseUpgrade(socket, 403, 'Forbidden');
+        refuseUpgrade(socket, 403, `origin ${origin} is not allowed`);
         return;
       }
+      const address = request.socket.remoteAddress ?? 'unknown';
+      const refusal = await perIp.admitHandshake(address);
+      if (refusal) {
+        const retryAfter =
+          refusal.retryAfterMs === undefined
+            ? []
+            : [`Retry-After: ${Math.ceil(refusal.retryAfterMs / 1000)}`];
+        refuseUpgrade(socket, 429, refusal.reason, retryAfter);
+        return;
+      }
+      let identity: Awaited<ReturnType<typeof authenticateRequest>>;
+      let limits: Record<string, unknown>;
+      try {
+        identity = await authenticateRequest(authenticator, request);
+        // Also refuses an identity whose plan does not exist, before the upgrade.
+        limits = await gateway.limitsOf(identity);
+      } catch (error) {
+        const failure = toGatewayError(error, 'unauthorized');
+        refuseUpgrade(
+          socket,
+          failure.status,
+          failure.message,
+          failure.status === 401 ? ['WWW-Authenticate: Bearer'] : [],
+        );
+        return;
+      }
+      if (socket.destroyed) return;
       server.handleUpgrade(request, socket, head, (webSocket) => {
         connections.add(webSocket);
-        webSocket.on('close', () => connections.delete(webSocket));
-        serveClientConnection({ socket: webSocket, gateway, config, log, user: 'anonymous' });
+        const closed = perIp.connectionOpened(address);
+        webSocket.on('close', () => {
+          connections.delete(webSocket);
+          closed();
+        });
+        serveClientConnection({ socket: webSocket, gateway, config, log, identity, limits });
       });
     },
     close(code, reason) {

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { parseConfig } from '../../src/config/load-config.ts';
+import { completeRawConfig, parseConfig } from '../../src/config/load-config.ts';
 import { createLogger } from '../../src/log/create-logger.ts';
 import { type Sluice, startSluice } from '../../src/server/create-sluice.ts';
 
@@ -19,7 +19,11 @@ export async function startTestSluice(rawConfig: Record<string, unknown> = {}): 
   const providers = { demo: { type: 'demo', token_delay_ms: 0 }, ...(rawConfig.providers as object) };
   const models = { demo: { target: { provider: 'demo', model: 'demo' } }, ...(rawConfig.models as object) };
   const server = { host: '127.0.0.1', port: 0, ...(rawConfig.server as object) };
-  const config = parseConfig({ ...rawConfig, providers, models, server }, 'test');
+  const store = { path: ':memory:', ...(rawConfig.store as object) };
+  const config = parseConfig(
+    completeRawConfig({ ...rawConfig, providers, models, server, store }, {}),
+    'test',
+  );
   let captured = '';
   const destination = new Writable({
     write(chunk, _encoding, callback) {

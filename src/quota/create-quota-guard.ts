@@ -1,0 +1,195 @@
+import type { Identity } from '../auth/identity.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
+import type { ReportedUsage } from '../pipeline/gateway-event.ts';
+import type { ChatRequest } from '../spec/chat-request.ts';
+import type { OutputPart } from '../spec/stream-part.ts';
+import type { TokenPrice, UsageStore, WindowRemaining } from '../store/usage-store.ts';
+import { countMessageTokens, countTextTokens } from '../usage/count-tokens.ts';
+import type { RateLimiters } from './create-rate-limiters.ts';
+import { windowLimitsOf } from './plan-limits.ts';
+import type { Plan, Price, QuotaSettings } from './plan-schema.ts';
+import { toQuotaState } from './wire-quota-state.ts';
+
+/** What the quota step needs from config (re-read per request, so a reload applies to new requests). */
+export interface QuotaPolicy {
+  plans: Record<string, Plan>;
+  pricing: Record<string, Price>;
+  settings: QuotaSettings;
+}
+
+/** How a request ended, for the ledger. */
+export interface RequestEnd {
+  usage: ReportedUsage;
+  outcome: string;
+  cached?: boolean;
+  ttftMs?: number;
+  durationMs: number;
+}
+
+/** A request admitted past the quota step: what it may use, and how it pays. */
+export interface Admission {
+  /** The `max_tokens` to send upstream: what the client asked, capped by the plan and the allowance. */
+  maxTokens: number;
+  /** True when the allowance (not the client or plan) set `maxTokens`: a `length` finish is then `quota`. */
+  limitedByQuota: boolean;
+  /** Parameters changed on the way, for the log and the `start` event. */
+  warnings: string[];
+  /** Counts an output part; false when it would cross the granted allowance. */
+  meter(part: OutputPart): boolean;
+  /** Books the true usage, frees the stream slot and returns the protocol's `quota` state. Idempotent. */
+  settle(end: RequestEnd): Promise<Record<string, number>>;
+  /** The dollar cost of a usage at this request's prices, when the model is priced. */
+  costOf(usage: ReportedUsage): number | undefined;
+}
+
+export interface AdmitInput {
+  identity: Identity;
+  request: ChatRequest;
+  requestId: string;
+  provider: string;
+  upstreamModel: string;
+}
+
+const allowanceWords = { minute: 'per-minute', day: 'daily', month: 'monthly' } as const;
+
+const perToken = (price: Price | undefined): TokenPrice | undefined =>
+  price && { input: price.input_per_million / 1e6, output: price.output_per_million / 1e6 };
+
+/**
+ * The quota step: plan checks (model allowed, requests per minute, concurrent streams), then an
+ * atomic reservation of the request's worst case in the usage store, metering while it streams, and
+ * settlement to its true usage at the end.
+ */
+export function createQuotaGuard(store: UsageStore, limiters: RateLimiters, policy: () => QuotaPolicy) {
+  function planOf(identity: Identity): Plan {
+    const plan = policy().plans[identity.plan];
+    if (plan) return plan;
+    // The operator's admin keys are unlimited unless a plan named like theirs says otherwise.
+    if (identity.admin) return {};
+    throw new GatewayError('forbidden', `unknown plan "${identity.plan}"`);
+  }
+
+  return {
+    /** Admits a request or throws `forbidden`, `rate_limited` or `quota_exceeded`. */
+    async admit({ identity, request, requestId, provider, upstreamModel }: AdmitInput): Promise<Admission> {
+      const { settings, pricing } = policy();
+      const plan = planOf(identity);
+      const facts = {
+        requestId,
+        time: Date.now(),
+        user: identity.user,
+        plan: identity.plan,
+        model: request.model,
+        provider,
+        upstreamModel,
+      };
+      const refuse = async (error: GatewayError): Promise<never> => {
+        await store.recordRefusal(facts, error.code);
+        throw error;
+      };
+      if (plan.models && !plan.models.includes(request.model)) {
+        return refuse(
+          new GatewayError('forbidden', `model "${request.model}" is not in plan "${identity.plan}"`),
+        );
+      }
+      const limits = windowLimitsOf(plan);
+      const price = perToken(pricing[upstreamModel]);
+      if (!price && limits.some((limit) => limit.usd !== undefined)) {
+        return refuse(
+          new GatewayError(
+            'forbidden',
+            `model "${upstreamModel}" has no price, and plan "${identity.plan}" limits spend`,
+          ),
+        );
+      }
+      try {
+        await limiters.countRequest(identity.plan, plan, identity.user);
+      } catch (error) {
+        return refuse(error as GatewayError);
+      }
+      let releaseSlot: () => void;
+      try {
+        releaseSlot = await limiters.takeStreamSlot(identity.plan, plan, identity.user);
+      } catch (error) {
+        return refuse(error as GatewayError);
+      }
+
+      const warnings: string[] = [];
+      let wanted = request.maxTokens ?? settings.default_max_tokens;
+      if (plan.max_tokens !== undefined && wanted > plan.max_tokens) {
+        if (request.maxTokens !== undefined) {
+          warnings.push(`max_tokens ${request.maxTokens} clamped to the plan's ${plan.max_tokens}`);
+        }
+        wanted = plan.max_tokens;
+      }
+      const toolTokens = request.tools ? countTextTokens(JSON.stringify(request.tools)) : 0;
+      const inputTokens = countMessageTokens(request.messages) + toolTokens;
+      let reservation: Awaited<ReturnType<UsageStore['reserve']>>;
+      try {
+        reservation = await store.reserve({
+          ...facts,
+          limits,
+          inputTokens,
+          wantedOutputTokens: wanted,
+          minOutputTokens: settings.min_output_tokens,
+          price: price ?? { input: 0, output: 0 },
+        });
+      } catch (error) {
+        releaseSlot();
+        throw error;
+      }
+      if (!reservation.granted) {
+        releaseSlot();
+        const message = `the ${allowanceWords[reservation.window]} allowance is used up`;
+        return refuse(
+          new GatewayError('quota_exceeded', message, { retryAfterMs: reservation.retryAfterMs }),
+        );
+      }
+
+      const granted = reservation.outputTokens;
+      let metered = 0;
+      let settled: Promise<Record<string, number>> | undefined;
+      const costOf = (usage: ReportedUsage) =>
+        price && usage.inputTokens * price.input + usage.outputTokens * price.output;
+      return {
+        maxTokens: granted,
+        limitedByQuota: granted < wanted,
+        warnings,
+        costOf,
+        meter(part) {
+          const text = part.type === 'tool-call-delta' ? (part.name ?? '') + part.argumentsDelta : part.text;
+          metered += countTextTokens(text);
+          return metered <= granted;
+        },
+        settle(end) {
+          settled ??= (async () => {
+            try {
+              const remaining: WindowRemaining[] = await store.settle(requestId, {
+                inputTokens: end.usage.inputTokens,
+                outputTokens: end.usage.outputTokens,
+                costUsd: costOf(end.usage) ?? 0,
+                cached: end.cached ?? false,
+                outcome: end.outcome,
+                ttftMs: end.ttftMs,
+                durationMs: end.durationMs,
+              });
+              return toQuotaState(remaining);
+            } finally {
+              releaseSlot();
+            }
+          })();
+          return settled;
+        },
+      };
+    },
+
+    /** The user's plan and what is left of it, for `ready` and `GET /v1/usage`. */
+    async limitsOf(identity: Identity): Promise<Record<string, unknown>> {
+      const plan = planOf(identity);
+      const remaining = await store.remaining(identity.user, windowLimitsOf(plan), Date.now());
+      return { plan: identity.plan, ...plan, ...toQuotaState(remaining) };
+    },
+  };
+}
+
+export type QuotaGuard = ReturnType<typeof createQuotaGuard>;

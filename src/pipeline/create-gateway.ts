@@ -7,6 +7,7 @@ import type { ChatRequest } from '../spec/chat-request.ts';
 import type { UsageStore } from '../store/usage-store.ts';
 import { createProviders } from './create-providers.ts';
 import type { GatewayEvent } from './gateway-event.ts';
+import type { RequestObserver } from './request-observer.ts';
 import { type ChatContext, runChat } from './run-chat.ts';
 
 /** How long `on_cancel: drain` reads on after the client left, at most. */
@@ -23,14 +24,14 @@ export interface Gateway {
 }
 
 /** Wires config into a gateway: adapters per provider, a router over the model routes, the quota step. */
-export function createGateway(config: Config, store: UsageStore): Gateway {
+export function createGateway(config: Config, store: UsageStore, observer: RequestObserver): Gateway {
   const router = createRouter(config, createProviders(config));
   const quota = createQuotaGuard(store, createRateLimiters(), () => ({
     plans: config.plans,
     pricing: config.pricing,
     settings: config.quota,
   }));
-  const steps = { router, quota, drainTimeoutMs };
+  const steps = { router, quota, drainTimeoutMs, observer };
   return {
     store,
     runChat: (request, context) => runChat(request, context, steps),

@@ -10,6 +10,7 @@ import { aborted, ignoreRejection, whenAborted } from './abort-signal-promise.ts
 import { drainUpstream } from './drain-upstream.ts';
 import type { GatewayEvent, QuotaState, ReportedUsage } from './gateway-event.ts';
 import { createOutputTally } from './output-tally.ts';
+import type { RequestObserver } from './request-observer.ts';
 
 /** Who is asking, and the request's own handles. */
 export interface ChatContext {
@@ -18,6 +19,8 @@ export interface ChatContext {
   /** Aborted when the client cancels or leaves (reason: anything but a GatewayError), or to fail the request (reason: a GatewayError). */
   signal: AbortSignal;
   log: Logger;
+  /** The client's W3C `traceparent`, when it sent one. */
+  traceparent?: string;
 }
 
 /** The steps the pipeline runs a request through. */
@@ -26,6 +29,7 @@ export interface PipelineSteps {
   quota: QuotaGuard;
   /** How long `on_cancel: drain` keeps reading an upstream after its client left. */
   drainTimeoutMs: number;
+  observer: RequestObserver;
 }
 
 function toProviderRequest(request: ChatRequest, upstreamModel: string, maxTokens: number): ProviderRequest {
@@ -53,8 +57,12 @@ export async function* runChat(
   let outcome = 'abandoned';
   let finalUsage: ReportedUsage | undefined;
   let endedInBackground = false;
+  let failed = false;
+  steps.observer.requestStarted(request.model);
 
   const logEnd = () => {
+    const durationMs = Math.round(performance.now() - startedAt);
+    const ttftMs = firstOutputMs === undefined ? undefined : Math.round(firstOutputMs);
     log.info(
       {
         event: 'request_end',
@@ -65,12 +73,26 @@ export async function* runChat(
         upstream_model: target?.model,
         input_tokens: finalUsage?.inputTokens,
         output_tokens: finalUsage?.outputTokens,
-        duration_ms: Math.round(performance.now() - startedAt),
-        ttft_ms: firstOutputMs === undefined ? undefined : Math.round(firstOutputMs),
+        duration_ms: durationMs,
+        ttft_ms: ttftMs,
         outcome,
       },
       'request end',
     );
+    steps.observer.requestEnded({
+      user: identity.user,
+      plan: identity.plan,
+      model: request.model,
+      provider: target?.provider,
+      upstreamModel: target?.model,
+      outcome,
+      failed,
+      inputTokens: finalUsage?.inputTokens,
+      outputTokens: finalUsage?.outputTokens,
+      ttftMs,
+      durationMs,
+      cached: false,
+    });
   };
 
   /** Books the request's usage and returns the user's remaining allowance. */
@@ -86,6 +108,7 @@ export async function* runChat(
   const abortedEnd = async (): Promise<GatewayEvent> => {
     const reason = upstream.signal.aborted ? upstream.signal.reason : signal.reason;
     if (isGatewayError(reason)) {
+      failed = true;
       await settle(undefined, reason.code);
       return { type: 'error', error: reason, usage: finalUsage! };
     }
@@ -120,6 +143,7 @@ export async function* runChat(
         signal: upstream.signal,
         log,
         requestId: context.requestId,
+        traceparent: context.traceparent,
       });
     } catch (error) {
       if (signal.aborted || upstream.signal.aborted) {
@@ -127,6 +151,7 @@ export async function* runChat(
         return;
       }
       const failure = toGatewayError(error);
+      failed = true;
       await settle({ inputTokens: 0, outputTokens: 0 }, failure.code);
       yield { type: 'error', error: failure };
       return;
@@ -165,6 +190,7 @@ export async function* runChat(
       }
       if (result.done) {
         const failure = new GatewayError('internal', 'provider stream ended without a result');
+        failed = true;
         await settle(undefined, failure.code);
         yield { type: 'error', error: failure, usage: finalUsage! };
         return;
@@ -184,6 +210,7 @@ export async function* runChat(
         return;
       }
       if (part.type === 'error') {
+        failed = true;
         await settle(part.usage, part.error.code);
         yield { type: 'error', error: part.error, usage: finalUsage! };
         return;

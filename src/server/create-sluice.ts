@@ -6,6 +6,7 @@ import { createAuthenticator } from '../auth/create-authenticator.ts';
 import type { Config } from '../config/schema.ts';
 import { createHttpHandler } from '../http-door/handle-http-request.ts';
 import { createGateway } from '../pipeline/create-gateway.ts';
+import type { RequestObserver } from '../pipeline/request-observer.ts';
 import { openSqliteUsageStore } from '../store/sqlite/sqlite-usage-store.ts';
 import { createWsDoor, wsPath } from '../ws-door/create-ws-door.ts';
 
@@ -23,11 +24,19 @@ export interface Sluice {
 /** Close code: the server is going away (PROTOCOL.md). */
 const goingAway = 1001;
 
+/** Optional parts of a running Sluice. */
+export interface SluiceOptions {
+  /** Sees every request start and end (metrics). */
+  observer?: RequestObserver;
+}
+
+const ignoreRequests: RequestObserver = { requestStarted() {}, requestEnded() {} };
+
 /** Builds the whole gateway from a validated config and starts listening. */
-export async function startSluice(config: Config, log: Logger): Promise<Sluice> {
+export async function startSluice(config: Config, log: Logger, options: SluiceOptions = {}): Promise<Sluice> {
   let draining = false;
   const store = openSqliteUsageStore(config.store.path);
-  const gateway = createGateway(config, store);
+  const gateway = createGateway(config, store, options.observer ?? ignoreRequests);
   const authenticator = createAuthenticator(config.auth);
   const wsDoor = createWsDoor({ config, gateway, authenticator, log });
   const handleHttp = createHttpHandler({ gateway, authenticator, ready: () => !draining });

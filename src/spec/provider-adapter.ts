@@ -10,6 +10,8 @@ export interface ProviderCallOptions {
   log: Logger;
   /** Sluice's id for this request, sent upstream as `x-request-id`. */
   requestId: string;
+  /** The W3C `traceparent` to send upstream (the client's trace, Sluice's span), when tracing. */
+  traceparent?: string;
 }
 
 /**

@@ -18,7 +18,13 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = createLogger({ level: process.env.LOG_LEVEL ?? config.log.level });
-  const sluice = await startSluice(config, log);
+  let sluice: Awaited<ReturnType<typeof startSluice>>;
+  try {
+    sluice = await startSluice(config, log);
+  } catch (error) {
+    process.stderr.write(`sluice: cannot start: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
   const stop = async (signal: string) => {
     log.info({ signal }, 'shutting down');
     await sluice.close();

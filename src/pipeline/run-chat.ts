@@ -6,6 +6,7 @@ import type { ResolvedTarget, Router } from '../routing/resolve-route.ts';
 import type { ChatRequest, ProviderRequest } from '../spec/chat-request.ts';
 import type { FinishReason, StreamPart } from '../spec/stream-part.ts';
 import type { Usage } from '../spec/usage.ts';
+import { startRequestTrace } from '../tracing/start-request-trace.ts';
 import { aborted, ignoreRejection, whenAborted } from './abort-signal-promise.ts';
 import { drainUpstream } from './drain-upstream.ts';
 import type { GatewayEvent, QuotaState, ReportedUsage } from './gateway-event.ts';
@@ -32,7 +33,11 @@ export interface PipelineSteps {
   observer: RequestObserver;
 }
 
-function toProviderRequest(request: ChatRequest, upstreamModel: string, maxTokens: number): ProviderRequest {
+function toProviderRequest(
+  request: ChatRequest,
+  upstreamModel: string,
+  maxTokens: number | undefined,
+): ProviderRequest {
   const { temperature, topP, stop, tools, messages } = request;
   return { model: upstreamModel, messages, maxTokens, temperature, topP, stop, tools };
 }
@@ -59,6 +64,10 @@ export async function* runChat(
   let endedInBackground = false;
   let failed = false;
   steps.observer.requestStarted(request.model);
+  const requestTrace = startRequestTrace(context.traceparent, {
+    requestId: context.requestId,
+    model: request.model,
+  });
 
   const logEnd = () => {
     const durationMs = Math.round(performance.now() - startedAt);
@@ -92,6 +101,12 @@ export async function* runChat(
       ttftMs,
       durationMs,
       cached: false,
+    });
+    requestTrace.end({
+      outcome,
+      failed,
+      inputTokens: finalUsage?.inputTokens,
+      outputTokens: finalUsage?.outputTokens,
     });
   };
 
@@ -143,7 +158,7 @@ export async function* runChat(
         signal: upstream.signal,
         log,
         requestId: context.requestId,
-        traceparent: context.traceparent,
+        traceparent: requestTrace.startUpstream(target),
       });
     } catch (error) {
       if (signal.aborted || upstream.signal.aborted) {
@@ -216,13 +231,14 @@ export async function* runChat(
         return;
       }
       if (!admission.meter(part)) {
-        // The provider went past the granted max_tokens: stop at the allowance.
-        upstream.abort('quota reached');
+        // The provider went past max_tokens: stop there, as it should have.
+        upstream.abort('max_tokens reached');
         ignoreRejection(Promise.resolve(iterator.return?.()));
-        const quota = await settle(undefined, 'quota');
+        const finishReason: FinishReason = admission.limitedByQuota ? 'quota' : 'length';
+        const quota = await settle(undefined, finishReason);
         yield {
           type: 'done',
-          finishReason: 'quota',
+          finishReason,
           usage: finalUsage!,
           costUsd: admission.costOf(finalUsage!),
           quota,

@@ -28,13 +28,17 @@ export interface RequestEnd {
 
 /** A request admitted past the quota step: what it may use, and how it pays. */
 export interface Admission {
-  /** The `max_tokens` to send upstream: what the client asked, capped by the plan and the allowance. */
-  maxTokens: number;
+  /**
+   * The `max_tokens` to send upstream: what the client asked, capped by the plan and, on a plan with
+   * token or money limits, by the allowance (set even when the client gave none). Absent when
+   * nothing bounds the reply.
+   */
+  maxTokens: number | undefined;
   /** True when the allowance (not the client or plan) set `maxTokens`: a `length` finish is then `quota`. */
   limitedByQuota: boolean;
   /** Parameters changed on the way, for the log and the `start` event. */
   warnings: string[];
-  /** Counts an output part; false when it would cross the granted allowance. */
+  /** Counts an output part; false when it goes past `maxTokens` (an upstream that ignored it). */
   meter(part: OutputPart): boolean;
   /** Books the true usage, frees the stream slot and returns the protocol's `quota` state. Idempotent. */
   settle(end: RequestEnd): Promise<Record<string, number>>;
@@ -115,13 +119,15 @@ export function createQuotaGuard(store: UsageStore, limiters: RateLimiters, poli
       }
 
       const warnings: string[] = [];
-      let wanted = request.maxTokens ?? settings.default_max_tokens;
-      if (plan.max_tokens !== undefined && wanted > plan.max_tokens) {
-        if (request.maxTokens !== undefined) {
-          warnings.push(`max_tokens ${request.maxTokens} clamped to the plan's ${plan.max_tokens}`);
-        }
-        wanted = plan.max_tokens;
+      let asked = request.maxTokens;
+      if (plan.max_tokens !== undefined && (asked === undefined || asked > plan.max_tokens)) {
+        if (asked !== undefined)
+          warnings.push(`max_tokens ${asked} clamped to the plan's ${plan.max_tokens}`);
+        asked = plan.max_tokens;
       }
+      // Only a limited plan needs a bound on the reply: then one is set when the client gave none.
+      const metered = limits.length > 0;
+      const wanted = asked ?? (metered ? settings.default_max_tokens : 0);
       const toolTokens = request.tools ? countTextTokens(JSON.stringify(request.tools)) : 0;
       const inputTokens = countMessageTokens(request.messages) + toolTokens;
       let reservation: Awaited<ReturnType<UsageStore['reserve']>>;
@@ -147,19 +153,20 @@ export function createQuotaGuard(store: UsageStore, limiters: RateLimiters, poli
       }
 
       const granted = reservation.outputTokens;
-      let metered = 0;
+      let streamedTokens = 0;
       let settled: Promise<Record<string, number>> | undefined;
       const costOf = (usage: ReportedUsage) =>
         price && usage.inputTokens * price.input + usage.outputTokens * price.output;
       return {
-        maxTokens: granted,
-        limitedByQuota: granted < wanted,
+        maxTokens: metered ? granted : asked,
+        limitedByQuota: metered && granted < wanted,
         warnings,
         costOf,
         meter(part) {
+          if (!metered && asked === undefined) return true;
           const text = part.type === 'tool-call-delta' ? (part.name ?? '') + part.argumentsDelta : part.text;
-          metered += countTextTokens(text);
-          return metered <= granted;
+          streamedTokens += countTextTokens(text);
+          return streamedTokens <= (metered ? granted : (asked ?? 0));
         },
         settle(end) {
           settled ??= (async () => {

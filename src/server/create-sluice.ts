@@ -1,22 +1,34 @@
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
 import { createAuthenticator } from '../auth/create-authenticator.ts';
+import { ConfigError } from '../config/load-config.ts';
 import type { Config } from '../config/schema.ts';
 import { createHttpHandler } from '../http-door/handle-http-request.ts';
+import { countOpenSockets } from '../metrics/count-open-sockets.ts';
+import { createMetrics } from '../metrics/create-metrics.ts';
+import { fanOutObserver } from '../metrics/fan-out-observer.ts';
 import { createGateway } from '../pipeline/create-gateway.ts';
 import type { RequestObserver } from '../pipeline/request-observer.ts';
 import { openSqliteUsageStore } from '../store/sqlite/sqlite-usage-store.ts';
+import { startTracing } from '../tracing/start-tracing.ts';
 import { createWsDoor, wsPath } from '../ws-door/create-ws-door.ts';
 
 /** A running Sluice: one port for HTTP and WebSocket. */
 export interface Sluice {
-  server: Server;
-  /** `http://host:port` once listening. */
+  /** HTTPS when `server.tls` is set. */
+  server: Server | HttpsServer;
+  /** `http://host:port` (`https://` with TLS) once listening. */
   url: string;
-  /** `ws://host:port/v1/ws` once listening. */
+  /** `ws://host:port/v1/ws` (`wss://` with TLS) once listening. */
   wsUrl: string;
+  /** Open WebSocket client connections. */
+  connections: ReadonlySet<WebSocket>;
   /** Stops accepting, closes client connections with 1001 and the server. */
   close(): Promise<void>;
 }
@@ -30,17 +42,50 @@ export interface SluiceOptions {
   observer?: RequestObserver;
 }
 
-const ignoreRequests: RequestObserver = { requestStarted() {}, requestEnded() {} };
+/** Reads `server.tls`'s certificate and key, with an error naming the field at fault. */
+function readTlsCredentials(tls: NonNullable<Config['server']['tls']>): { cert: Buffer; key: Buffer } {
+  const read = (field: 'cert_file' | 'key_file') => {
+    try {
+      return readFileSync(tls[field]);
+    } catch (error) {
+      throw new ConfigError(`server.tls.${field}: cannot read ${tls[field]}: ${(error as Error).message}`);
+    }
+  };
+  const credentials = { cert: read('cert_file'), key: read('key_file') };
+  try {
+    createSecureContext(credentials);
+  } catch (error) {
+    throw new ConfigError(`server.tls: the certificate and key cannot be used: ${(error as Error).message}`);
+  }
+  return credentials;
+}
 
 /** Builds the whole gateway from a validated config and starts listening. */
 export async function startSluice(config: Config, log: Logger, options: SluiceOptions = {}): Promise<Sluice> {
   let draining = false;
+  // Read first, so a bad certificate stops start-up before anything is opened.
+  const tls = config.server.tls && readTlsCredentials(config.server.tls);
   const store = openSqliteUsageStore(config.store.path);
-  const gateway = createGateway(config, store, options.observer ?? ignoreRequests);
+  const tracing = startTracing(config.telemetry, log);
+  const metrics = createMetrics({
+    openConnections: () => countOpenSockets(wsDoor.connections),
+    isKnownModel: (model) => Object.hasOwn(config.models, model),
+  });
+  const observers = options.observer ? [metrics.observer, options.observer] : [metrics.observer];
+  const gateway = createGateway(config, store, fanOutObserver(observers));
   const authenticator = createAuthenticator(config.auth);
   const wsDoor = createWsDoor({ config, gateway, authenticator, log });
-  const handleHttp = createHttpHandler({ gateway, authenticator, ready: () => !draining });
-  const server = createServer((request, response) => void handleHttp(request, response));
+  const handleHttp = createHttpHandler({
+    gateway,
+    authenticator,
+    metrics,
+    ready: () => !draining,
+    log,
+    maxBodyBytes: config.server.max_body_bytes,
+  });
+  const listener = (request: IncomingMessage, response: ServerResponse) => void handleHttp(request, response);
+  // TLS ends here: the one port then serves HTTPS, and WebSocket upgrades arrive over it as wss://.
+  const server = tls ? createHttpsServer(tls, listener) : createServer(listener);
   server.on('upgrade', (request, socket, head) => void wsDoor.handleUpgrade(request, socket, head));
   server.on('clientError', (_error, socket) => socket.destroy());
 
@@ -50,13 +95,14 @@ export async function startSluice(config: Config, log: Logger, options: SluiceOp
   const host = address.includes(':') ? `[${address}]` : address;
   log.info(
     { host: address, port, models: Object.keys(config.models) },
-    `Sluice listening on http://${host}:${port}`,
+    `Sluice listening on ${tls ? 'https' : 'http'}://${host}:${port}`,
   );
 
   return {
     server,
-    url: `http://${host}:${port}`,
-    wsUrl: `ws://${host}:${port}${wsPath}`,
+    url: `${tls ? 'https' : 'http'}://${host}:${port}`,
+    wsUrl: `${tls ? 'wss' : 'ws'}://${host}:${port}${wsPath}`,
+    connections: wsDoor.connections,
     async close() {
       draining = true;
       wsDoor.close(goingAway, 'server shutting down');
@@ -65,6 +111,7 @@ export async function startSluice(config: Config, log: Logger, options: SluiceOp
       server.close();
       await closed;
       await store.close();
+      await tracing.shutdown();
     },
   };
 }

@@ -1,36 +1,15 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
+import { listeningPort, spawnSluice } from '../helpers/sluice-process.ts';
 import { connectTestClient } from '../helpers/ws-test-client.ts';
-
-const root = new URL('../../', import.meta.url).pathname;
-
-/** Runs Sluice as `npm start` does (`node src/main.ts`), with only the given environment. */
-function startProcess(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['src/main.ts', ...args], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-/** Resolves with the port from Sluice's "listening" log line. */
-async function listeningPort(child: ChildProcess): Promise<number> {
-  for await (const line of createInterface({ input: child.stdout! })) {
-    const entry = JSON.parse(line) as { port?: number; msg?: string };
-    if (entry.msg?.startsWith('Sluice listening')) return entry.port!;
-  }
-  throw new Error('Sluice exited before listening');
-}
 
 describe('the sluice process', () => {
   it('serves the demo model with no config and no keys, and exits 0 on SIGTERM', async () => {
-    const child = startProcess([], { PORT: '0' });
+    const child = spawnSluice([], { PORT: '0' });
     try {
       const port = await listeningPort(child);
       const client = await connectTestClient(`ws://127.0.0.1:${port}/v1/ws`);
@@ -58,7 +37,7 @@ describe('the sluice process', () => {
   it('refuses to start on an invalid config and names the bad path', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'sluice-')), 'bad.yaml');
     writeFileSync(path, 'server: { port: "eighty" }\n');
-    const child = startProcess(['--config', path], {});
+    const child = spawnSluice(['--config', path], {});
     let stderr = '';
     child.stderr!.on('data', (chunk) => {
       stderr += chunk;
@@ -71,7 +50,7 @@ describe('the sluice process', () => {
   it('reads the config path from SLUICE_CONFIG', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'sluice-')), 'bad.yaml');
     writeFileSync(path, 'models:\n  x: { target: { provider: ghost, model: m } }\n');
-    const child = startProcess([], { SLUICE_CONFIG: path });
+    const child = spawnSluice([], { SLUICE_CONFIG: path });
     let stderr = '';
     child.stderr!.on('data', (chunk) => {
       stderr += chunk;

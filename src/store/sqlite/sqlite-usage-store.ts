@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS requests (
 );
 CREATE INDEX IF NOT EXISTS requests_by_user_time ON requests (user, time);
 CREATE INDEX IF NOT EXISTS requests_by_time ON requests (time);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
 /**
@@ -66,12 +67,26 @@ interface OpenReservation {
 export function openSqliteUsageStore(path: string): UsageStore {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const database = new DatabaseSync(path);
-  database.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
-  database.exec(schema);
-  // Requests a previous process left unsettled (it was killed) keep charging their reservation.
-  database.exec(
-    `UPDATE requests SET status = 'interrupted', outcome = 'interrupted' WHERE status = 'reserved'`,
-  );
+  // Window totals are cached in this process, so no other process may write the file: the
+  // exclusive lock, taken by the first write below, makes a second Sluice on it fail at start-up.
+  database.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA busy_timeout = 2000;');
+  try {
+    database.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+    database.exec(schema);
+    // Requests a previous process left unsettled (it was killed) keep charging their reservation.
+    database.exec(
+      `UPDATE requests SET status = 'interrupted', outcome = 'interrupted' WHERE status = 'reserved'`,
+    );
+    // A real write, so the exclusive lock is held from now on (an update of no rows takes none).
+    database
+      .prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('opened_at', ?)`)
+      .run(new Date().toISOString());
+  } catch (error) {
+    database.close();
+    throw new Error(
+      `cannot open the usage ledger ${path}: ${(error as Error).message} (is another Sluice using it?)`,
+    );
+  }
 
   const sumSince = database.prepare(
     `SELECT COALESCE(SUM(${chargedTokens}), 0) AS tokens, COALESCE(SUM(${chargedUsd}), 0) AS usd

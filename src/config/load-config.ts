@@ -38,7 +38,7 @@ export function defaultRawConfig(env: NodeJS.ProcessEnv): Record<string, unknown
   }
   if (env.ANTHROPIC_API_KEY) {
     providers.anthropic = { type: 'anthropic', api_key: env.ANTHROPIC_API_KEY };
-    models.smart = { target: { provider: 'anthropic', model: 'claude-sonnet-4-5' } };
+    models.smart = { target: { provider: 'anthropic', model: 'claude-sonnet-4-6' } };
   }
   return { providers, models };
 }

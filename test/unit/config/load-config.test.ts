@@ -24,7 +24,7 @@ describe('loadConfig', () => {
     const config = loadConfig({ env: { OPENAI_API_KEY: 'sk-test', ANTHROPIC_API_KEY: 'sk-ant-test' } });
     assert.deepEqual(Object.keys(config.providers).sort(), ['anthropic', 'demo', 'openai']);
     assert.deepEqual(config.models.fast?.target, { provider: 'openai', model: 'gpt-4o-mini' });
-    assert.deepEqual(config.models.smart?.target, { provider: 'anthropic', model: 'claude-sonnet-4-5' });
+    assert.deepEqual(config.models.smart?.target, { provider: 'anthropic', model: 'claude-sonnet-4-6' });
   });
 
   it('lets PORT and HOST override the listen address', () => {

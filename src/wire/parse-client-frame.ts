@@ -16,7 +16,10 @@ const contentSchema = z
   .default('');
 
 const messageSchema = z.object({
-  role: z.enum(['system', 'user', 'assistant', 'tool']),
+  // OpenAI's newer `developer` role is its `system` by another name; every provider knows `system`.
+  role: z
+    .enum(['system', 'developer', 'user', 'assistant', 'tool'])
+    .transform((role) => (role === 'developer' ? 'system' : role)),
   content: contentSchema,
   name: z.string().optional(),
   tool_call_id: z.string().optional(),

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Identity } from '../auth/identity.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
+import type { Gateway } from '../pipeline/create-gateway.ts';
+import type { GatewayEvent } from '../pipeline/gateway-event.ts';
+import {
+  createOpenAiChunkEncoder,
+  createOpenAiCompletionAssembler,
+  encodeOpenAiError,
+  encodeSseData,
+  type OpenAiCompletionEnvelope,
+  sseDoneEvent,
+} from '../wire/encode-openai-chunk.ts';
+import { parseOpenAiRequest } from '../wire/parse-openai-request.ts';
+import { readJsonBody } from './read-json-body.ts';
+import { sendError, sendJson } from './send-json.ts';
+
+export interface ChatCompletionsOptions {
+  gateway: Gateway;
+  log: Logger;
+  /** Largest request body accepted (`server.max_body_bytes`). */
+  maxBodyBytes: number;
+}
+
+/** Why a request's controller was aborted when its client hung up: a cancellation, not a failure. */
+const clientGone = 'client disconnected';
+
+/** Writes, and when the socket's buffer is full waits until it drains (or the client leaves). */
+async function write(response: ServerResponse, text: string): Promise<void> {
+  // A response whose client has already gone emits neither `drain` nor `close` again.
+  if (response.write(text) || response.destroyed) return;
+  await new Promise<void>((resolve) => {
+    const resume = () => {
+      response.off('drain', resume);
+      response.off('close', resume);
+      resolve();
+    };
+    response.on('drain', resume);
+    response.on('close', resume);
+  });
+}
+
+/** One request's events as Server-Sent Events; a failure before the first byte is a plain HTTP error. */
+async function relayStream(
+  events: AsyncIterable<GatewayEvent>,
+  response: ServerResponse,
+  envelope: OpenAiCompletionEnvelope,
+  includeUsage: boolean,
+  signal: AbortSignal,
+): Promise<void> {
+  const encoder = createOpenAiChunkEncoder(envelope, includeUsage);
+  const open = async () => {
+    if (response.headersSent) return;
+    response.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      // Tells nginx-style proxies not to buffer the stream.
+      'x-accel-buffering': 'no',
+    });
+    await write(response, encodeSseData(encoder.role()));
+  };
+  for await (const event of events) {
+    // Once the client has gone, the events are still read to their end, so the request ends as cancelled.
+    if (signal.aborted) continue;
+    switch (event.type) {
+      case 'start':
+        await open();
+        break;
+      case 'done':
+        await open();
+        await write(response, encodeSseData(encoder.finish(event.finishReason)));
+        if (includeUsage) await write(response, encodeSseData(encoder.usage(event.usage)));
+        response.end(sseDoneEvent);
+        break;
+      case 'error':
+        // Past the headers, OpenAI reports a failure as an `error` event and ends the stream.
+        if (response.headersSent) response.end(encodeSseData(encodeOpenAiError(event.error)));
+        else sendError(response, event.error);
+        break;
+      default:
+        await open();
+        await write(response, encodeSseData(encoder.output(event)));
+    }
+  }
+}
+
+/** One request's events collected into a single `chat.completion`, or an HTTP error. */
+async function relayCompletion(
+  events: AsyncIterable<GatewayEvent>,
+  response: ServerResponse,
+  envelope: OpenAiCompletionEnvelope,
+  signal: AbortSignal,
+): Promise<void> {
+  const assembler = createOpenAiCompletionAssembler(envelope);
+  for await (const event of events) {
+    if (signal.aborted) continue;
+    switch (event.type) {
+      case 'start':
+        break;
+      case 'done':
+        sendJson(response, 200, assembler.complete(event.finishReason, event.usage));
+        break;
+      case 'error':
+        sendError(response, event.error);
+        break;
+      default:
+        assembler.add(event);
+    }
+  }
+}
+
+/**
+ * `POST /v1/chat/completions`: OpenAI's Chat Completions, streaming (SSE) or not, run through the same
+ * pipeline as the WebSocket door. The client hanging up aborts the request like a WebSocket cancel.
+ */
+export function createChatCompletionsRoute({ gateway, log, maxBodyBytes }: ChatCompletionsOptions) {
+  return async (identity: Identity, request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const body = await readJsonBody(request, maxBodyBytes);
+    const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
+    const call = parseOpenAiRequest(body, id);
+    if ('error' in call) {
+      sendError(response, call.error, call.param);
+      return;
+    }
+    const envelope = { id, created: Math.floor(Date.now() / 1000), model: call.request.model };
+    const requestId = randomUUID();
+    const requestLog = log.child({ request_id: requestId, client_request_id: id });
+    const controller = new AbortController();
+    response.once('close', () => {
+      if (!response.writableFinished) controller.abort(clientGone);
+    });
+    // The client may have gone while its body was being read: then `close` has already passed.
+    if (response.destroyed) controller.abort(clientGone);
+    response.setHeader('x-request-id', requestId);
+    const traceparent = request.headers.traceparent;
+    const events = gateway.runChat(call.request, {
+      requestId,
+      identity,
+      signal: controller.signal,
+      log: requestLog,
+      traceparent: typeof traceparent === 'string' ? traceparent : undefined,
+    });
+    try {
+      if (call.stream) await relayStream(events, response, envelope, call.includeUsage, controller.signal);
+      else await relayCompletion(events, response, envelope, controller.signal);
+    } catch (error) {
+      requestLog.error({ err: error }, 'request failed inside the pipeline');
+    } finally {
+      // The terminal guard: a client still listening always gets an answer or an error.
+      if (!controller.signal.aborted && !response.writableEnded) {
+        const failure = new GatewayError('internal', 'the request failed inside Sluice');
+        if (response.headersSent) response.end(encodeSseData(encodeOpenAiError(failure)));
+        else sendError(response, failure);
+      }
+    }
+  };
+}

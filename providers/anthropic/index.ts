@@ -34,13 +34,15 @@ export const anthropicProvider = defineProviderKind({
       // Retries and fallbacks belong to the router, which sees every attempt; SDK retries would hide them and multiply them.
       maxRetries: 0,
       timeout: config.timeout_ms,
+      // Sluice traces the call itself under the client's trace; the SDK's own spans would each start a trace apart.
+      openTelemetry: false,
       defaultHeaders: {
         ...config.headers,
         ...(config.anthropic_version === undefined ? {} : { 'anthropic-version': config.anthropic_version }),
       },
     });
     return {
-      async stream(request, { signal, log, requestId }) {
+      async stream(request, { signal, log, requestId, traceparent }) {
         const { body, unsupportedParameters } = buildAnthropicRequest(request, config.default_max_tokens);
         if (unsupportedParameters.length > 0) {
           log.warn(
@@ -52,7 +54,7 @@ export const anthropicProvider = defineProviderKind({
           try {
             const events = await client.messages.create(body, {
               signal,
-              headers: { 'x-request-id': requestId },
+              headers: { 'x-request-id': requestId, traceparent },
             });
             yield* anthropicEventsToParts(holdMessageStopUntilEnd(events));
           } catch (error) {

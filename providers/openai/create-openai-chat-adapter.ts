@@ -9,14 +9,14 @@ import { openAiChunksToParts } from './openai-chunks-to-parts.ts';
 /** An adapter for any server that speaks OpenAI's streaming Chat Completions, through the official SDK. */
 export function createOpenAiChatAdapter(client: OpenAI, dialect: OpenAiDialect): ProviderAdapter {
   return {
-    async stream(request, { signal, requestId }) {
+    async stream(request, { signal, requestId, traceparent }) {
       const body = convertToOpenAiRequest(request, dialect);
       async function* generate(): AsyncGenerator<StreamPart> {
         let chunks: AsyncIterable<OpenAI.Chat.ChatCompletionChunk>;
         try {
           chunks = await client.chat.completions.create(body, {
             signal,
-            headers: { 'x-request-id': requestId },
+            headers: { 'x-request-id': requestId, traceparent },
           });
         } catch (error) {
           throw classifyOpenAiError(error);

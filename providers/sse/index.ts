@@ -9,12 +9,12 @@ export const sseProvider = defineProviderKind({
   configSchema: sseConfigSchema,
   create(config, { name }) {
     return {
-      async stream(request, { signal, log, requestId }) {
+      async stream(request, { signal, log, requestId, traceparent }) {
         if (request.tools?.length) {
           // The generic kinds have no tool-call format to translate into, so tools cannot reach the upstream.
           log.warn({ provider: name, tools: request.tools.length }, 'the sse provider kind ignores tools');
         }
-        return startOnFirstPart(streamSseParts(config, request, { signal, requestId }), signal);
+        return startOnFirstPart(streamSseParts(config, request, { signal, requestId, traceparent }), signal);
       },
     };
   },

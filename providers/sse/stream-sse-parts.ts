@@ -10,6 +10,8 @@ import type { SseConfig } from './sse-config-schema.ts';
 export interface SseCallOptions {
   signal: AbortSignal;
   requestId: string;
+  /** The W3C trace context to send upstream, when tracing. */
+  traceparent?: string;
 }
 
 const defaultBody = { ...chatBodyTemplate, stream: true };
@@ -26,6 +28,7 @@ function requestInit(config: SseConfig, request: ProviderRequest, options: SseCa
   if (body !== undefined) headers.set('content-type', 'application/json');
   for (const [name, value] of Object.entries(config.headers ?? {})) headers.set(name, value);
   headers.set('x-request-id', options.requestId);
+  if (options.traceparent !== undefined) headers.set('traceparent', options.traceparent);
   return { method: config.method, headers, body, signal: options.signal };
 }
 

@@ -9,7 +9,7 @@ export const websocketProvider = defineProviderKind({
   configSchema: websocketConfigSchema,
   create(config, { name }) {
     return {
-      async stream(request, { signal, log, requestId }) {
+      async stream(request, { signal, log, requestId, traceparent }) {
         if (request.tools?.length) {
           // The generic kinds have no tool-call format to translate into, so tools cannot reach the upstream.
           log.warn(
@@ -17,7 +17,10 @@ export const websocketProvider = defineProviderKind({
             'the websocket provider kind ignores tools',
           );
         }
-        return startOnFirstPart(streamWebsocketParts(config, request, { signal, requestId }), signal);
+        return startOnFirstPart(
+          streamWebsocketParts(config, request, { signal, requestId, traceparent }),
+          signal,
+        );
       },
     };
   },

@@ -13,6 +13,8 @@ import type { WebsocketConfig } from './websocket-config-schema.ts';
 export interface WebsocketCallOptions {
   signal: AbortSignal;
   requestId: string;
+  /** The W3C trace context to send with the handshake, when tracing. */
+  traceparent?: string;
 }
 
 // Unread upstream messages beyond this pause the socket; a few dozen deltas cover any consumer's hiccup.
@@ -47,7 +49,11 @@ export async function* streamWebsocketParts(
   options.signal.throwIfAborted();
   const reader = createUpstreamMessageReader(config);
   const socket = new WebSocket(config.url, {
-    headers: { ...config.headers, 'x-request-id': options.requestId },
+    headers: {
+      ...config.headers,
+      'x-request-id': options.requestId,
+      ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
+    },
     maxPayload: largestMessageBytes,
   });
   const messages = readSocketMessages(socket, queuedMessageLimit);

@@ -63,6 +63,9 @@ export function serveClientConnection({
         identity,
         signal: controller.signal,
         log: requestLog,
+        // The browser's WebSocket API cannot set headers, so a trace context rides in the chat's metadata.
+        traceparent:
+          typeof request.metadata?.traceparent === 'string' ? request.metadata.traceparent : undefined,
       });
       for await (const event of events) {
         switch (event.type) {

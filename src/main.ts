@@ -2,8 +2,9 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load-config.ts';
 import { createLogger } from './log/create-logger.ts';
 import { startSluice } from './server/create-sluice.ts';
+import { reloadConfig, watchConfigFile } from './server/watch-config.ts';
 
-/** Entry point: read the config, start the server, stop cleanly on a signal. */
+/** Entry point: read the config, start the server, reload on SIGHUP, drain on SIGTERM. */
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
   const configPath = values.config ?? process.env.SLUICE_CONFIG;
@@ -23,16 +24,27 @@ async function main(): Promise<void> {
     sluice = await startSluice(config, log);
   } catch (error) {
     process.stderr.write(`sluice: cannot start: ${(error as Error).message}\n`);
-    process.exit(1);
+    // A config that names an unusable file (a TLS key, say) is a config error too.
+    process.exit(error instanceof ConfigError ? 2 : 1);
   }
-  const stop = async (signal: string) => {
+
+  const reload = () => reloadConfig(configPath, log, (next) => sluice.reload(next));
+  process.on('SIGHUP', reload);
+  if (config.server.watch_config && configPath) watchConfigFile(configPath, reload);
+
+  let stopping = false;
+  const stop = async (signal: string, drainMs: number) => {
+    if (stopping) return;
+    stopping = true;
     log.info({ signal }, 'shutting down');
-    await sluice.close();
-    log.flush();
-    process.exit(0);
+    await sluice.drain(drainMs);
+    log.info('stopped');
+    // The logger writes asynchronously: let its last lines out before the process ends.
+    log.flush(() => process.exit(0));
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM', config.server.drain_timeout_ms));
+  // Ctrl-C means now: in-flight requests are ended and recorded, not waited for.
+  process.on('SIGINT', () => void stop('SIGINT', 0));
 }
 
 await main();

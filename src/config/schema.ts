@@ -2,26 +2,13 @@ import { z } from 'zod';
 import { providerKinds } from '../../providers/index.ts';
 import { authConfigSchema } from '../auth/auth-config-schema.ts';
 import { planSchema, priceSchema, quotaSettingsSchema } from '../quota/plan-schema.ts';
+import { modelRouteSchema } from '../routing/route-schema.ts';
+import { telemetryConfigSchema } from '../tracing/telemetry-config-schema.ts';
 
 const [firstKind, ...otherKinds] = providerKinds.map((kind) => kind.configSchema);
 
 /** Any provider block, told apart by its `type`. */
 export const providerConfigSchema = z.discriminatedUnion('type', [firstKind!, ...otherKinds]);
-
-const targetSchema = z.strictObject({
-  provider: z.string().min(1),
-  model: z.string().min(1),
-});
-
-const modelRouteSchema = z.strictObject({
-  target: targetSchema,
-  /**
-   * What a cancel costs: `abort` stops the upstream at once and counts unreported usage from the
-   * streamed text; `drain` frees the client at once but reads the upstream on, silently, until its
-   * reported usage arrives, for exact billing.
-   */
-  on_cancel: z.enum(['abort', 'drain']).default('abort'),
-});
 
 const perIpSchema = z.strictObject({
   /** Open WebSocket connections one IP address may hold. */
@@ -33,6 +20,13 @@ const perIpSchema = z.strictObject({
 const storeSchema = z.strictObject({
   /** The embedded SQLite database holding the usage ledger (`:memory:` keeps nothing across restarts). */
   path: z.string().min(1).default('./data/sluice.db'),
+});
+
+const tlsSchema = z.strictObject({
+  /** PEM certificate chain, read once at start-up. */
+  cert_file: z.string().min(1),
+  /** PEM private key, read once at start-up. */
+  key_file: z.string().min(1),
 });
 
 const serverSchema = z.strictObject({
@@ -51,6 +45,14 @@ const serverSchema = z.strictObject({
   /** Requests one connection may run at once. */
   max_requests_per_connection: z.number().int().min(1).default(100),
   per_ip: perIpSchema.default(perIpSchema.parse({})),
+  /** Largest HTTP request body; a bigger one is refused with 413 `too_large`. */
+  max_body_bytes: z.number().int().min(1024).default(4_194_304),
+  /** On SIGTERM, how long requests in flight may run on before they are ended. */
+  drain_timeout_ms: z.number().int().min(0).default(30_000),
+  /** Reload the config when its file changes (SIGHUP always reloads). */
+  watch_config: z.boolean().default(false),
+  /** When set, the one port serves HTTPS and `wss://` with this certificate (TLS ends in Sluice). */
+  tls: tlsSchema.optional(),
 });
 
 const logSchema = z.strictObject({
@@ -71,6 +73,8 @@ export const configSchema = z
     pricing: z.record(z.string().min(1), priceSchema).default({}),
     quota: quotaSettingsSchema.default(quotaSettingsSchema.parse({})),
     store: storeSchema.default(storeSchema.parse({})),
+    /** Where spans are exported (OpenTelemetry, OTLP/HTTP); absent exports none. */
+    telemetry: telemetryConfigSchema.default(telemetryConfigSchema.parse({})),
   })
   .superRefine((config, context) => {
     const plans = [
@@ -98,16 +102,19 @@ export const configSchema = z
       }
     }
     for (const [name, route] of Object.entries(config.models)) {
-      if (!Object.hasOwn(config.providers, route.target.provider)) {
-        context.addIssue({
-          code: 'custom',
-          path: ['models', name, 'target', 'provider'],
-          message: `unknown provider "${route.target.provider}"`,
-        });
+      for (const [index, target] of route.targets.entries()) {
+        if (!Object.hasOwn(config.providers, target.provider)) {
+          context.addIssue({
+            code: 'custom',
+            path: route.single
+              ? ['models', name, 'target', 'provider']
+              : ['models', name, 'targets', index, 'provider'],
+            message: `unknown provider "${target.provider}"`,
+          });
+        }
       }
     }
   });
 
 export type Config = z.infer<typeof configSchema>;
 export type ProviderConfig = z.infer<typeof providerConfigSchema>;
-export type ModelRoute = z.infer<typeof modelRouteSchema>;

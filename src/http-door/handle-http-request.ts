@@ -1,43 +1,55 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
 import { authenticateRequest } from '../auth/authenticate-request.ts';
 import type { Authenticator } from '../auth/create-authenticator.ts';
 import type { Identity } from '../auth/identity.ts';
 import { GatewayError, toGatewayError } from '../errors/gateway-error.ts';
+import type { Metrics } from '../metrics/create-metrics.ts';
 import type { Gateway } from '../pipeline/create-gateway.ts';
+import { createChatCompletionsRoute } from './chat-completions.ts';
+import { listModels } from './list-models.ts';
+import { sendError, sendJson } from './send-json.ts';
+import { loadChatPage, serveChatPage } from './serve-chat-page.ts';
 import { usageReport } from './usage-report.ts';
-
-/** Answers a JSON body with a status. */
-export function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-  });
-  response.end(text);
-}
-
-/** Answers an error in OpenAI's shape (`{error: {message, type, code}}`), which SDKs and tools parse. */
-export function sendError(response: ServerResponse, error: GatewayError): void {
-  if (error.status === 401) response.setHeader('www-authenticate', 'Bearer');
-  if (error.retryAfterMs !== undefined)
-    response.setHeader('retry-after', String(Math.ceil(error.retryAfterMs / 1000)));
-  sendJson(response, error.status, {
-    error: { message: error.message, type: error.code, code: error.code, param: null },
-  });
-}
 
 export interface HttpDoorOptions {
   gateway: Gateway;
   authenticator: Authenticator;
+  /** Served at `GET /metrics`, without credentials, for Prometheus to scrape. */
+  metrics: Pick<Metrics, 'contentType' | 'render'>;
   /** False while the server drains before shutting down. */
   ready(): boolean;
+  log: Logger;
+  /** Largest request body accepted (`server.max_body_bytes`). */
+  maxBodyBytes: number;
 }
 
-type AuthenticatedRoute = (identity: Identity, url: URL, response: ServerResponse) => Promise<void>;
+type AuthenticatedRoute = (
+  identity: Identity,
+  url: URL,
+  response: ServerResponse,
+  request: IncomingMessage,
+) => Promise<void>;
 
 /** The HTTP door's routes. */
-export function createHttpHandler({ gateway, authenticator, ready }: HttpDoorOptions) {
+export function createHttpHandler({
+  gateway,
+  authenticator,
+  metrics,
+  ready,
+  log,
+  maxBodyBytes,
+}: HttpDoorOptions) {
+  const chatPage = loadChatPage();
+  const chatCompletions = createChatCompletionsRoute({ gateway, log, maxBodyBytes });
+  // The `created` of every model: the routes exist from start-up on.
+  const modelsCreated = Math.floor(Date.now() / 1000);
   const authenticatedRoutes: Record<string, AuthenticatedRoute> = {
+    'POST /v1/chat/completions': (identity, _url, response, request) =>
+      chatCompletions(identity, request, response),
+    'GET /v1/models': async (identity, _url, response) => {
+      sendJson(response, 200, listModels(gateway.modelNames(identity), modelsCreated));
+    },
     'GET /v1/usage': async (identity, url, response) => {
       sendJson(response, 200, await usageReport(gateway, identity, url.searchParams));
     },
@@ -47,6 +59,10 @@ export function createHttpHandler({ gateway, authenticator, ready }: HttpDoorOpt
     const url = new URL(request.url ?? '/', 'http://sluice');
     const route = `${request.method} ${url.pathname}`;
     try {
+      if (route === 'GET /') {
+        serveChatPage(chatPage, request, response);
+        return;
+      }
       if (route === 'GET /healthz') {
         sendJson(response, 200, { status: 'ok' });
         return;
@@ -56,10 +72,16 @@ export function createHttpHandler({ gateway, authenticator, ready }: HttpDoorOpt
         sendJson(response, isReady ? 200 : 503, { status: isReady ? 'ready' : 'draining' });
         return;
       }
+      if (route === 'GET /metrics') {
+        const text = await metrics.render();
+        response.writeHead(200, { 'content-type': metrics.contentType });
+        response.end(text);
+        return;
+      }
       const handler = authenticatedRoutes[route];
       if (!handler) throw new GatewayError('not_found', `no route for ${route}`);
       const identity = await authenticateRequest(authenticator, request);
-      await handler(identity, url, response);
+      await handler(identity, url, response, request);
     } catch (error) {
       const failure = toGatewayError(error);
       if (!response.headersSent) sendError(response, failure);

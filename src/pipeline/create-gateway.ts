@@ -1,8 +1,9 @@
 import type { Identity } from '../auth/identity.ts';
 import type { Config } from '../config/schema.ts';
 import { createQuotaGuard } from '../quota/create-quota-guard.ts';
-import { createRateLimiters } from '../quota/create-rate-limiters.ts';
+import type { RateLimiters } from '../quota/create-rate-limiters.ts';
 import { createRouter } from '../routing/resolve-route.ts';
+import type { TargetRegistry } from '../routing/target-registry.ts';
 import type { ChatRequest } from '../spec/chat-request.ts';
 import type { UsageStore } from '../store/usage-store.ts';
 import { createProviders } from './create-providers.ts';
@@ -13,8 +14,9 @@ import { type ChatContext, runChat } from './run-chat.ts';
 /** How long `on_cancel: drain` reads on after the client left, at most. */
 const drainTimeoutMs = 120_000;
 
-/** The one pipeline both doors run requests through. */
+/** The one pipeline both doors run requests through, for one version of the config. */
 export interface Gateway {
+  config: Config;
   runChat(request: ChatRequest, context: ChatContext): AsyncGenerator<GatewayEvent>;
   /** The model names a user may ask for. */
   modelNames(identity: Identity): string[];
@@ -23,16 +25,30 @@ export interface Gateway {
   store: UsageStore;
 }
 
-/** Wires config into a gateway: adapters per provider, a router over the model routes, the quota step. */
-export function createGateway(config: Config, store: UsageStore, observer: RequestObserver): Gateway {
-  const router = createRouter(config, createProviders(config));
-  const quota = createQuotaGuard(store, createRateLimiters(), () => ({
+/** What outlives a config reload: the usage store, rate limits, targets' health and the observers. */
+export interface GatewayShared {
+  store: UsageStore;
+  limiters: RateLimiters;
+  registry: TargetRegistry;
+  observer: RequestObserver;
+  /** Aborted when the server stops taking requests (reason: an `unavailable` GatewayError). */
+  stopping: AbortSignal;
+  /** After this aborts, requests still in flight are ended (reason: an `unavailable` GatewayError). */
+  stopped: AbortSignal;
+}
+
+/** Wires one config into a gateway: adapters per provider, a router over the model routes, the quota step. */
+export function createGateway(config: Config, shared: GatewayShared): Gateway {
+  const { store, limiters, registry, observer, stopping, stopped } = shared;
+  const router = createRouter(config, createProviders(config), registry);
+  const quota = createQuotaGuard(store, limiters, () => ({
     plans: config.plans,
     pricing: config.pricing,
     settings: config.quota,
   }));
-  const steps = { router, quota, drainTimeoutMs, observer };
+  const steps = { router, quota, drainTimeoutMs, observer, stopping, stopped };
   return {
+    config,
     store,
     runChat: (request, context) => runChat(request, context, steps),
     modelNames(identity) {

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import { type Identity, isExpired } from '../auth/identity.ts';
 import { GatewayError, isGatewayError, toGatewayError } from '../errors/gateway-error.ts';
 import type { Admission, QuotaGuard } from '../quota/create-quota-guard.ts';
-import type { ResolvedTarget, Router } from '../routing/resolve-route.ts';
+import { type OpenedUpstream, openUpstream } from '../routing/open-upstream.ts';
+import type { RoutedTarget, Router } from '../routing/resolve-route.ts';
 import type { ChatRequest, ProviderRequest } from '../spec/chat-request.ts';
 import type { FinishReason, StreamPart } from '../spec/stream-part.ts';
 import type { Usage } from '../spec/usage.ts';
@@ -12,6 +13,7 @@ import { drainUpstream } from './drain-upstream.ts';
 import type { GatewayEvent, QuotaState, ReportedUsage } from './gateway-event.ts';
 import { createOutputTally } from './output-tally.ts';
 import type { RequestObserver } from './request-observer.ts';
+import { startUpstreamTimers } from './upstream-timers.ts';
 
 /** Who is asking, and the request's own handles. */
 export interface ChatContext {
@@ -31,15 +33,29 @@ export interface PipelineSteps {
   /** How long `on_cancel: drain` keeps reading an upstream after its client left. */
   drainTimeoutMs: number;
   observer: RequestObserver;
+  /** Aborted while the server drains: new requests are refused with its reason. */
+  stopping: AbortSignal;
+  /** Aborted when the drain time is up: requests still running end with its reason. */
+  stopped: AbortSignal;
 }
 
+/** The request as one target receives it: its model, its parameter defaults under the client's own values. */
 function toProviderRequest(
   request: ChatRequest,
-  upstreamModel: string,
+  target: RoutedTarget,
   maxTokens: number | undefined,
 ): ProviderRequest {
-  const { temperature, topP, stop, tools, messages } = request;
-  return { model: upstreamModel, messages, maxTokens, temperature, topP, stop, tools };
+  const { stop, tools, messages } = request;
+  const defaults = target.params ?? {};
+  return {
+    model: target.model,
+    messages,
+    maxTokens: maxTokens ?? defaults.max_tokens,
+    temperature: request.temperature ?? defaults.temperature,
+    topP: request.topP ?? defaults.top_p,
+    stop,
+    tools,
+  };
 }
 
 /**
@@ -56,9 +72,14 @@ export async function* runChat(
   const { signal, log, identity } = context;
   const tally = createOutputTally(request.messages);
   const upstream = new AbortController();
-  let target: ResolvedTarget | undefined;
+  let target: RoutedTarget | undefined;
+  let opened: OpenedUpstream | undefined;
   let admission: Admission | undefined;
   let firstOutputMs: number | undefined;
+  let lastOutputAt = 0;
+  let onCancel: 'abort' | 'drain' = 'abort';
+  let stopTimers = () => {};
+  let stopListening = () => {};
   let outcome = 'abandoned';
   let finalUsage: ReportedUsage | undefined;
   let endedInBackground = false;
@@ -128,24 +149,32 @@ export async function* runChat(
       return { type: 'error', error: reason, usage: finalUsage! };
     }
     const quota = await settle(undefined, 'cancelled');
-    return { type: 'done', finishReason: 'cancelled', usage: finalUsage!, quota };
+    return {
+      type: 'done',
+      finishReason: 'cancelled',
+      usage: finalUsage!,
+      costUsd: admission?.costOf(finalUsage!),
+      quota,
+    };
   };
 
   try {
     let stream: AsyncIterable<StreamPart>;
     try {
+      steps.stopping.throwIfAborted();
       if (isExpired(identity)) throw new GatewayError('unauthorized', 'credential expired');
-      target = steps.router.resolve(request.model);
-      admission = await steps.quota.admit({
+      const route = steps.router.resolve(request.model);
+      // A route with one target names its provider even when the request is refused before the call.
+      if (route.targets.length === 1) target = route.targets[0];
+      const granted = await steps.quota.admit({
         identity,
         request,
         requestId: context.requestId,
-        provider: target.provider,
-        upstreamModel: target.model,
+        candidates: route.targets,
       });
-      if (admission.warnings.length > 0)
-        log.warn({ warnings: admission.warnings }, 'request parameters changed');
-      const onCancel = target.onCancel;
+      admission = granted;
+      if (granted.warnings.length > 0) log.warn({ warnings: granted.warnings }, 'request parameters changed');
+      onCancel = route.onCancel;
       // With `drain`, a cancel after output leaves the upstream running until its usage arrives.
       const forwardAbort = () => {
         if (onCancel === 'abort' || firstOutputMs === undefined || isGatewayError(signal.reason)) {
@@ -154,12 +183,26 @@ export async function* runChat(
       };
       if (signal.aborted) forwardAbort();
       else signal.addEventListener('abort', forwardAbort, { once: true });
-      stream = await target.adapter.stream(toProviderRequest(request, target.model, admission.maxTokens), {
+      const stopNow = () => upstream.abort(steps.stopped.reason);
+      if (steps.stopped.aborted) stopNow();
+      else steps.stopped.addEventListener('abort', stopNow, { once: true });
+      stopListening = () => steps.stopped.removeEventListener('abort', stopNow);
+      stopTimers = startUpstreamTimers(upstream, route.timeouts, () => lastOutputAt);
+      opened = await openUpstream({
+        route,
+        user: identity.user,
+        requestFor: (candidate) => toProviderRequest(request, candidate, granted.maxTokens),
         signal: upstream.signal,
         log,
         requestId: context.requestId,
-        traceparent: requestTrace.startUpstream(target),
+        traceparentFor: (candidate) => requestTrace.startUpstream(candidate),
+        onTry: (candidate) => {
+          target = candidate;
+        },
       });
+      target = opened.target;
+      stream = opened.stream;
+      granted.bindTarget(target);
     } catch (error) {
       if (signal.aborted || upstream.signal.aborted) {
         yield await abortedEnd();
@@ -188,15 +231,27 @@ export async function* runChat(
       const result = await Promise.race([next, clientGone, upstreamStopped]);
       if (result === aborted) {
         ignoreRejection(next);
-        if (!upstream.signal.aborted) {
+        if (!upstream.signal.aborted && onCancel === 'drain') {
           // A drained cancel: the client is released now, billing completes in the background.
           endedInBackground = true;
+          stopTimers();
           const usage = tally.usage(undefined);
           void drainUpstream(next, iterator, upstream, steps.drainTimeoutMs, (part) => tally.add(part))
             .then((reported) => settle(reported, 'cancelled'))
             .catch((error: unknown) => log.error({ err: error }, 'settling a drained request failed'))
-            .finally(logEnd);
-          yield { type: 'done', finishReason: 'cancelled', usage, quota: {} };
+            .finally(() => {
+              stopListening();
+              opened?.release();
+              logEnd();
+            });
+          // The true usage is not known yet: report what was streamed, and no quota state.
+          yield {
+            type: 'done',
+            finishReason: 'cancelled',
+            usage,
+            costUsd: admission.costOf(usage),
+            quota: {},
+          };
           return;
         }
         ignoreRejection(Promise.resolve(iterator.return?.()));
@@ -245,12 +300,16 @@ export async function* runChat(
         };
         return;
       }
-      firstOutputMs ??= performance.now() - startedAt;
+      lastOutputAt = performance.now();
+      firstOutputMs ??= lastOutputAt - startedAt;
       tally.add(part);
       yield part;
     }
   } finally {
     if (!endedInBackground) {
+      stopListening();
+      stopTimers();
+      opened?.release();
       if (outcome === 'abandoned') {
         // The consumer stopped reading before the end: stop the upstream and bill what was streamed.
         upstream.abort('abandoned');

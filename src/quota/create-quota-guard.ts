@@ -42,22 +42,44 @@ export interface Admission {
   meter(part: OutputPart): boolean;
   /** Books the true usage, frees the stream slot and returns the protocol's `quota` state. Idempotent. */
   settle(end: RequestEnd): Promise<Record<string, number>>;
-  /** The dollar cost of a usage at this request's prices, when the model is priced. */
+  /** The dollar cost of a usage at the answering target's prices, when its model is priced. */
   costOf(usage: ReportedUsage): number | undefined;
+  /** Records which target answered: its price and names go to the ledger. */
+  bindTarget(target: UpstreamTarget): void;
+}
+
+/** A provider and upstream model a request may be sent to. */
+export interface UpstreamTarget {
+  provider: string;
+  model: string;
 }
 
 export interface AdmitInput {
   identity: Identity;
   request: ChatRequest;
   requestId: string;
-  provider: string;
-  upstreamModel: string;
+  /** Every target the route may use: the reservation is priced at the dearest. */
+  candidates: readonly UpstreamTarget[];
 }
 
 const allowanceWords = { minute: 'per-minute', day: 'daily', month: 'monthly' } as const;
 
 const perToken = (price: Price | undefined): TokenPrice | undefined =>
   price && { input: price.input_per_million / 1e6, output: price.output_per_million / 1e6 };
+
+/** The highest input and output prices among the candidates; undefined when any is unpriced. */
+function dearestPrice(
+  pricing: Record<string, Price>,
+  candidates: readonly UpstreamTarget[],
+): { price: TokenPrice | undefined; missing?: string } {
+  let dearest: TokenPrice = { input: 0, output: 0 };
+  for (const candidate of candidates) {
+    const price = perToken(pricing[candidate.model]);
+    if (!price) return { price: undefined, missing: candidate.model };
+    dearest = { input: Math.max(dearest.input, price.input), output: Math.max(dearest.output, price.output) };
+  }
+  return { price: dearest };
+}
 
 /**
  * The quota step: plan checks (model allowed, requests per minute, concurrent streams), then an
@@ -75,7 +97,7 @@ export function createQuotaGuard(store: UsageStore, limiters: RateLimiters, poli
 
   return {
     /** Admits a request or throws `forbidden`, `rate_limited` or `quota_exceeded`. */
-    async admit({ identity, request, requestId, provider, upstreamModel }: AdmitInput): Promise<Admission> {
+    async admit({ identity, request, requestId, candidates }: AdmitInput): Promise<Admission> {
       const { settings, pricing } = policy();
       const plan = planOf(identity);
       const facts = {
@@ -84,8 +106,8 @@ export function createQuotaGuard(store: UsageStore, limiters: RateLimiters, poli
         user: identity.user,
         plan: identity.plan,
         model: request.model,
-        provider,
-        upstreamModel,
+        provider: candidates.length === 1 ? candidates[0]?.provider : undefined,
+        upstreamModel: candidates.length === 1 ? candidates[0]?.model : undefined,
       };
       const refuse = async (error: GatewayError): Promise<never> => {
         await store.recordRefusal(facts, error.code);
@@ -97,15 +119,16 @@ export function createQuotaGuard(store: UsageStore, limiters: RateLimiters, poli
         );
       }
       const limits = windowLimitsOf(plan);
-      const price = perToken(pricing[upstreamModel]);
-      if (!price && limits.some((limit) => limit.usd !== undefined)) {
+      const priced = dearestPrice(pricing, candidates);
+      if (priced.missing !== undefined && limits.some((limit) => limit.usd !== undefined)) {
         return refuse(
           new GatewayError(
             'forbidden',
-            `model "${upstreamModel}" has no price, and plan "${identity.plan}" limits spend`,
+            `upstream model "${priced.missing}" has no price, and plan "${identity.plan}" limits spend`,
           ),
         );
       }
+      const price = priced.price;
       try {
         await limiters.countRequest(identity.plan, plan, identity.user);
       } catch (error) {
@@ -155,9 +178,15 @@ export function createQuotaGuard(store: UsageStore, limiters: RateLimiters, poli
       const granted = reservation.outputTokens;
       let streamedTokens = 0;
       let settled: Promise<Record<string, number>> | undefined;
+      let answered: UpstreamTarget | undefined;
+      let answeredPrice = price;
       const costOf = (usage: ReportedUsage) =>
-        price && usage.inputTokens * price.input + usage.outputTokens * price.output;
+        answeredPrice && usage.inputTokens * answeredPrice.input + usage.outputTokens * answeredPrice.output;
       return {
+        bindTarget(target) {
+          answered = target;
+          answeredPrice = perToken(pricing[target.model]);
+        },
         maxTokens: metered ? granted : asked,
         limitedByQuota: metered && granted < wanted,
         warnings,
@@ -179,6 +208,8 @@ export function createQuotaGuard(store: UsageStore, limiters: RateLimiters, poli
                 outcome: end.outcome,
                 ttftMs: end.ttftMs,
                 durationMs: end.durationMs,
+                provider: answered?.provider,
+                upstreamModel: answered?.model,
               });
               return toQuotaState(remaining);
             } finally {

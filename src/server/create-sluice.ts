@@ -6,15 +6,20 @@ import type { AddressInfo } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
-import { createAuthenticator } from '../auth/create-authenticator.ts';
+import { type Authenticator, createAuthenticator } from '../auth/create-authenticator.ts';
 import { ConfigError } from '../config/load-config.ts';
 import type { Config } from '../config/schema.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
 import { createHttpHandler } from '../http-door/handle-http-request.ts';
 import { countOpenSockets } from '../metrics/count-open-sockets.ts';
 import { createMetrics } from '../metrics/create-metrics.ts';
 import { fanOutObserver } from '../metrics/fan-out-observer.ts';
-import { createGateway } from '../pipeline/create-gateway.ts';
+import { createGateway, type GatewayShared } from '../pipeline/create-gateway.ts';
+import { createLiveGateway } from '../pipeline/live-gateway.ts';
 import type { RequestObserver } from '../pipeline/request-observer.ts';
+import { createRequestTracker } from '../pipeline/request-tracker.ts';
+import { createRateLimiters } from '../quota/create-rate-limiters.ts';
+import { createTargetRegistry } from '../routing/target-registry.ts';
 import { openSqliteUsageStore } from '../store/sqlite/sqlite-usage-store.ts';
 import { startTracing } from '../tracing/start-tracing.ts';
 import { createWsDoor, wsPath } from '../ws-door/create-ws-door.ts';
@@ -29,9 +34,20 @@ export interface Sluice {
   wsUrl: string;
   /** Open WebSocket client connections. */
   connections: ReadonlySet<WebSocket>;
-  /** Stops accepting, closes client connections with 1001 and the server. */
+  /** Applies a new config to new requests; requests in flight finish on the one they started with. */
+  reload(config: Config): void;
+  /**
+   * Graceful stop: readiness goes false and new connections and requests get `unavailable`, requests
+   * in flight run to their end (at most `timeoutMs`, then they are ended), every one is recorded,
+   * then connections close with 1001.
+   */
+  drain(timeoutMs: number): Promise<void>;
+  /** Stops at once: ends requests, closes client connections with 1001 and the server. */
   close(): Promise<void>;
 }
+
+const shuttingDown = () =>
+  new GatewayError('unavailable', 'the server is shutting down', { retryable: true });
 
 /** Close code: the server is going away (PROTOCOL.md). */
 const goingAway = 1001;
@@ -60,26 +76,46 @@ function readTlsCredentials(tls: NonNullable<Config['server']['tls']>): { cert: 
   return credentials;
 }
 
+/** Config fields a reload cannot change: they shape the listening socket and the process. */
+const fixedFields = ['server', 'store', 'telemetry'] as const;
+
 /** Builds the whole gateway from a validated config and starts listening. */
 export async function startSluice(config: Config, log: Logger, options: SluiceOptions = {}): Promise<Sluice> {
-  let draining = false;
   // Read first, so a bad certificate stops start-up before anything is opened.
   const tls = config.server.tls && readTlsCredentials(config.server.tls);
   const store = openSqliteUsageStore(config.store.path);
   const tracing = startTracing(config.telemetry, log);
+  const stopping = new AbortController();
+  const stopped = new AbortController();
+  const tracker = createRequestTracker();
   const metrics = createMetrics({
     openConnections: () => countOpenSockets(wsDoor.connections),
-    isKnownModel: (model) => Object.hasOwn(config.models, model),
+    isKnownModel: (model) => Object.hasOwn(gateway.config.models, model),
   });
-  const observers = options.observer ? [metrics.observer, options.observer] : [metrics.observer];
-  const gateway = createGateway(config, store, fanOutObserver(observers));
-  const authenticator = createAuthenticator(config.auth);
-  const wsDoor = createWsDoor({ config, gateway, authenticator, log });
+  const observers = [tracker.observer, metrics.observer, ...(options.observer ? [options.observer] : [])];
+  const shared: GatewayShared = {
+    store,
+    limiters: createRateLimiters(),
+    registry: createTargetRegistry(),
+    observer: fanOutObserver(observers),
+    stopping: stopping.signal,
+    stopped: stopped.signal,
+  };
+  const gateway = createLiveGateway(createGateway(config, shared));
+  let currentAuthenticator = createAuthenticator(config.auth);
+  const authenticator: Authenticator = { authenticate: (token) => currentAuthenticator.authenticate(token) };
+  const wsDoor = createWsDoor({
+    config,
+    gateway,
+    authenticator,
+    log,
+    accepting: () => !stopping.signal.aborted,
+  });
   const handleHttp = createHttpHandler({
     gateway,
     authenticator,
     metrics,
-    ready: () => !draining,
+    ready: () => !stopping.signal.aborted,
     log,
     maxBodyBytes: config.server.max_body_bytes,
   });
@@ -98,20 +134,47 @@ export async function startSluice(config: Config, log: Logger, options: SluiceOp
     `Sluice listening on ${tls ? 'https' : 'http'}://${host}:${port}`,
   );
 
+  const close = async () => {
+    stopping.abort(shuttingDown());
+    stopped.abort(shuttingDown());
+    wsDoor.close(goingAway, 'server shutting down');
+    server.closeAllConnections();
+    const closed = once(server, 'close');
+    server.close();
+    await closed;
+    // Requests ended by the close settle before the ledger goes.
+    await tracker.whenIdle();
+    await store.close();
+    await tracing.shutdown();
+  };
+
   return {
     server,
     url: `${tls ? 'https' : 'http'}://${host}:${port}`,
     wsUrl: `${tls ? 'wss' : 'ws'}://${host}:${port}${wsPath}`,
     connections: wsDoor.connections,
-    async close() {
-      draining = true;
-      wsDoor.close(goingAway, 'server shutting down');
-      server.closeAllConnections();
-      const closed = once(server, 'close');
-      server.close();
-      await closed;
-      await store.close();
-      await tracing.shutdown();
+    reload(next) {
+      const changed = fixedFields.filter(
+        (field) => JSON.stringify(next[field]) !== JSON.stringify(config[field]),
+      );
+      if (changed.length > 0) log.warn({ fields: changed }, 'these config sections change only on a restart');
+      gateway.swap(createGateway(next, shared));
+      currentAuthenticator = createAuthenticator(next.auth);
+      log.info({ models: Object.keys(next.models) }, 'config reloaded');
     },
+    async drain(timeoutMs) {
+      stopping.abort(shuttingDown());
+      log.info({ in_flight: tracker.inFlight(), timeout_ms: timeoutMs }, 'draining');
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      await Promise.race([tracker.whenIdle(), timedOut]);
+      clearTimeout(timer);
+      if (tracker.inFlight() > 0)
+        log.warn({ in_flight: tracker.inFlight() }, 'drain timeout: ending the rest');
+      await close();
+    },
+    close,
   };
 }

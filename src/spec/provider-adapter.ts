@@ -11,7 +11,9 @@ export interface ProviderCallOptions {
   /** Sluice's id for this request, sent upstream as `x-request-id`. */
   requestId: string;
   /** The W3C `traceparent` to send upstream (the client's trace, Sluice's span), when tracing. */
-  traceparent?: string;
+  traceparent?: string | undefined;
+  /** How long the upstream may take to answer (response headers, or the WebSocket handshake). */
+  connectTimeoutMs?: number;
 }
 
 /**

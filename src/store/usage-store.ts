@@ -57,6 +57,9 @@ export interface SettledUsage {
   outcome: string;
   ttftMs?: number;
   durationMs: number;
+  /** The target that answered, when the reservation could not name it yet. */
+  provider?: string;
+  upstreamModel?: string;
 }
 
 /** One row of usage by day and model. */

@@ -50,10 +50,12 @@ export interface WsDoorOptions {
   gateway: Gateway;
   authenticator: Authenticator;
   log: Logger;
+  /** False while the server drains: new connections are refused with 503. */
+  accepting(): boolean;
 }
 
 /** Creates the WebSocket door; the HTTP server hands it its `upgrade` events. */
-export function createWsDoor({ config, gateway, authenticator, log }: WsDoorOptions): WsDoor {
+export function createWsDoor({ config, gateway, authenticator, log, accepting }: WsDoorOptions): WsDoor {
   const connections = new Set<WebSocket>();
   const perIp = createPerIpGuard(config.server.per_ip);
   const server = new WebSocketServer({
@@ -72,6 +74,10 @@ export function createWsDoor({ config, gateway, authenticator, log }: WsDoorOpti
       const url = new URL(request.url ?? '/', 'http://sluice');
       if (url.pathname !== wsPath) {
         refuseUpgrade(socket, 404, `no WebSocket endpoint at ${url.pathname}; use ${wsPath}`);
+        return;
+      }
+      if (!accepting()) {
+        refuseUpgrade(socket, 503, 'the server is shutting down');
         return;
       }
       const origin = request.headers.origin;

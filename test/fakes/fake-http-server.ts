@@ -11,6 +11,8 @@ export interface RecordedRequest {
   body: string;
   /** The parsed JSON body, when it was JSON. */
   json: unknown;
+  /** When the request's head arrived (`performance.now()`). */
+  receivedAt: number;
 }
 
 export type FakeHandler = (request: RecordedRequest, response: ServerResponse) => void | Promise<void>;
@@ -33,6 +35,7 @@ export async function startFakeHttpServer(handler: FakeHandler): Promise<FakeHtt
   const sockets = new Set<Socket>();
   const closeWaiters: Array<() => void> = [];
   const server = createServer(async (request, response) => {
+    const receivedAt = performance.now();
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
@@ -48,6 +51,7 @@ export async function startFakeHttpServer(handler: FakeHandler): Promise<FakeHtt
       headers: request.headers,
       body,
       json,
+      receivedAt,
     };
     requests.push(recorded);
     try {

@@ -57,6 +57,8 @@ export interface FakeOpenAiScript {
   httpError?: { status: number; error: OpenAiErrorObject; retryAfter?: string };
   /** Send no response headers at all, until the client goes away. */
   stallBeforeHeaders?: boolean;
+  /** Answer only once this settles (a test's gate, to hold a request in flight). */
+  holdUntil?: Promise<void>;
   /** How the SSE bytes are cut and terminated on the wire. */
   wire?: SseWriteOptions;
   /** The model name the chunks report; defaults to the requested model. */
@@ -320,6 +322,7 @@ export async function startFakeOpenAiServer(options: {
     const script = typeof options.script === 'function' ? options.script(request) : options.script;
     const body = (request.json ?? {}) as ChatBody;
     if (script.stallBeforeHeaders) return untilClientLeaves(response);
+    if (script.holdUntil) await script.holdUntil;
     if (script.httpError) return writeHttpError(response, script.httpError);
     if (body.stream === true) return writeStream(response, script, body, sequence);
     return writeCompletion(response, script, body, sequence);

@@ -98,7 +98,8 @@ export function openSqliteUsageStore(path: string): UsageStore {
   );
   const settleRow = database.prepare(
     `UPDATE requests SET status = 'settled', input_tokens = ?, output_tokens = ?, cost_usd = ?, cached = ?,
-       outcome = ?, ttft_ms = ?, duration_ms = ? WHERE request_id = ?`,
+       outcome = ?, ttft_ms = ?, duration_ms = ?, provider = COALESCE(?, provider),
+       upstream_model = COALESCE(?, upstream_model) WHERE request_id = ?`,
   );
   const insertRefusal = database.prepare(
     `INSERT INTO requests (request_id, time, user, plan, model, provider, upstream_model, status, outcome)
@@ -192,6 +193,8 @@ export function openSqliteUsageStore(path: string): UsageStore {
         usage.outcome,
         usage.ttftMs ?? null,
         usage.durationMs,
+        usage.provider ?? null,
+        usage.upstreamModel ?? null,
         requestId,
       );
       const tokens = usage.inputTokens + usage.outputTokens;

@@ -23,8 +23,14 @@ describe('loadConfig', () => {
   it('configures every provider whose key is in the environment', () => {
     const config = loadConfig({ env: { OPENAI_API_KEY: 'sk-test', ANTHROPIC_API_KEY: 'sk-ant-test' } });
     assert.deepEqual(Object.keys(config.providers).sort(), ['anthropic', 'demo', 'openai']);
-    assert.deepEqual(config.models.fast?.target, { provider: 'openai', model: 'gpt-4o-mini' });
-    assert.deepEqual(config.models.smart?.target, { provider: 'anthropic', model: 'claude-sonnet-4-6' });
+    assert.deepEqual(
+      config.models.fast?.targets.map(({ provider, model }) => ({ provider, model })),
+      [{ provider: 'openai', model: 'gpt-4o-mini' }],
+    );
+    assert.deepEqual(
+      config.models.smart?.targets.map(({ provider, model }) => ({ provider, model })),
+      [{ provider: 'anthropic', model: 'claude-sonnet-4-6' }],
+    );
   });
 
   it('lets PORT and HOST override the listen address', () => {
@@ -45,8 +51,8 @@ describe('loadConfig', () => {
       ].join('\n'),
     );
     const config = loadConfig({ path, env: { SUFFIX: 'x1' } });
-    assert.equal(config.models.chat?.target.model, 'fallback-model');
-    assert.equal(config.models.other?.target.model, 'prefix-x1');
+    assert.equal(config.models.chat?.targets[0]?.model, 'fallback-model');
+    assert.equal(config.models.other?.targets[0]?.model, 'prefix-x1');
     assert.ok(config.models.demo, 'the demo model is always available');
   });
 

@@ -1,0 +1,39 @@
+import { type FSWatcher, watch } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import type { Logger } from 'pino';
+import { ConfigError, loadConfig } from '../config/load-config.ts';
+import type { Config } from '../config/schema.ts';
+
+/**
+ * Reloads the config file and hands a valid one to `apply`; an invalid one is rejected with a log
+ * line naming the error, and the config in force stays. Without a file (the defaults), the
+ * environment is read again.
+ */
+export function reloadConfig(path: string | undefined, log: Logger, apply: (config: Config) => void): void {
+  let next: Config;
+  try {
+    next = loadConfig({ path });
+  } catch (error) {
+    const message = error instanceof ConfigError ? error.message : String(error);
+    log.error({ path, error: message }, 'config reload rejected; the config in force stays');
+    return;
+  }
+  apply(next);
+}
+
+/**
+ * Watches the config file and reloads it after it changes. The directory is watched, not the file,
+ * because editors and deploy tools replace the file (a new inode) rather than write it in place;
+ * a short pause lets a burst of events from one save settle into one reload.
+ */
+export function watchConfigFile(path: string, onChange: () => void): FSWatcher {
+  const name = basename(path);
+  let pending: NodeJS.Timeout | undefined;
+  const watcher = watch(dirname(path), (_event, changed) => {
+    if (changed !== name) return;
+    clearTimeout(pending);
+    pending = setTimeout(onChange, 100);
+  });
+  watcher.unref();
+  return watcher;
+}

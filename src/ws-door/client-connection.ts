@@ -6,9 +6,10 @@ import type { Config } from '../config/schema.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { Gateway } from '../pipeline/create-gateway.ts';
 import type { ChatRequest } from '../spec/chat-request.ts';
-import { encodeDelta, encodeDone, encodeError, encodeReady, encodeStart } from '../wire/encode-ws-event.ts';
+import { encodeDone, encodeError, encodeReady, encodeStart } from '../wire/encode-ws-event.ts';
 import { parseClientFrame } from '../wire/parse-client-frame.ts';
-import { sendWithBackpressure } from './send-with-backpressure.ts';
+import { createConnectionSender } from './connection-sender.ts';
+import { createDeltaMerger } from './delta-merger.ts';
 
 /** Close code for abuse such as too many bad frames (PROTOCOL.md). */
 const policyViolation = 1008;
@@ -42,7 +43,8 @@ export function serveClientConnection({
   const highWater = config.server.send_high_water_bytes;
   let badFrames = 0;
 
-  const send = (text: string) => sendWithBackpressure(socket, text, highWater);
+  const sender = createConnectionSender(socket);
+  const send = (text: string) => sender.send(text);
 
   const refuseFrame = (error: GatewayError, id?: string) => {
     badFrames++;
@@ -57,6 +59,14 @@ export function serveClientConnection({
     const requestLog = log.child({ request_id: requestId, client_request_id: request.id });
     let seq = 0;
     let ended = false;
+    const deltas = createDeltaMerger({
+      sender,
+      requestId: request.id,
+      highWaterBytes: highWater,
+      // A quarter of the mark: what a congested connection holds stays within 1.25 times it per request.
+      mergeLimit: Math.max(1024, Math.floor(highWater / 4)),
+      nextSeq: () => ++seq,
+    });
     try {
       const events = gateway.runChat(request, {
         requestId,
@@ -74,14 +84,16 @@ export function serveClientConnection({
             break;
           case 'done':
             ended = true;
+            deltas.flush();
             send(encodeDone(request.id, ++seq, event.finishReason, event.usage, event.costUsd, event.quota));
             break;
           case 'error':
             ended = true;
+            deltas.flush();
             send(encodeError(event.error, request.id));
             break;
           default: {
-            const waiting = send(encodeDelta(request.id, ++seq, event));
+            const waiting = deltas.push(event);
             if (waiting) await waiting;
           }
         }

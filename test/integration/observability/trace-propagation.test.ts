@@ -94,6 +94,17 @@ describe('trace context sent upstream', () => {
     assertContinuesClientTrace(openAi.chatRequests().at(-1)?.headers.traceparent);
   });
 
+  it("sends the client's trace id from an HTTP traceparent header upstream, under a new span id", async () => {
+    const response = await fetch(`${sluice.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: clientTraceparent },
+      body: JSON.stringify({ model: 'compatible', messages, stream: false }),
+    });
+    assert.equal(response.status, 200);
+    await response.json();
+    assertContinuesClientTrace(openAi.chatRequests().at(-1)?.headers.traceparent);
+  });
+
   it("sends the anthropic upstream the client's trace id", async () => {
     await chat(client, 'a1', 'claude', { traceparent: clientTraceparent });
     assertContinuesClientTrace(anthropic.requests.at(-1)?.headers.traceparent);

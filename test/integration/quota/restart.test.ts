@@ -105,6 +105,10 @@ describe('the usage ledger file', () => {
     second.stderr!.on('data', (chunk) => {
       stderr += chunk;
     });
+    // Were the lock missing, the second would listen: stop it then, so the test fails instead of hanging.
+    second.stdout!.on('data', (chunk) => {
+      if (String(chunk).includes('Sluice listening')) second.kill('SIGKILL');
+    });
     const [code] = await once(second, 'exit');
     assert.equal(code, 1);
     assert.match(stderr, /cannot open the usage ledger .*ledger\.db.*another Sluice/);

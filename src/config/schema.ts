@@ -73,6 +73,8 @@ export const configSchema = z
     pricing: z.record(z.string().min(1), priceSchema).default({}),
     quota: quotaSettingsSchema.default(quotaSettingsSchema.parse({})),
     store: storeSchema.default(storeSchema.parse({})),
+    /** Prompt templates: every `*.md` in the directory (relative to the working directory), read at start-up and on reload. */
+    prompts: z.strictObject({ directory: z.string().min(1).optional() }).default({}),
     /** Where spans are exported (OpenTelemetry, OTLP/HTTP); absent exports none. */
     telemetry: telemetryConfigSchema.default(telemetryConfigSchema.parse({})),
   })

@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
 import type { Identity } from '../auth/identity.ts';
 import type { Config } from '../config/schema.ts';
+import { createPromptLibrary, type PromptLibrary } from '../prompts/create-prompt-library.ts';
+import { loadPromptLibrary } from '../prompts/load-prompt-library.ts';
 import { createQuotaGuard } from '../quota/create-quota-guard.ts';
 import type { RateLimiters } from '../quota/create-rate-limiters.ts';
 import { createRouter } from '../routing/resolve-route.ts';
@@ -10,6 +13,18 @@ import { createProviders } from './create-providers.ts';
 import type { GatewayEvent } from './gateway-event.ts';
 import type { RequestObserver } from './request-observer.ts';
 import { type ChatContext, runChat } from './run-chat.ts';
+
+/** Where prompt templates live when the config does not say. */
+const defaultPromptDirectory = 'prompts';
+
+/**
+ * The prompt library: the configured directory must exist; the default one may be missing (Sluice run
+ * from another folder), which leaves no templates rather than failing start-up.
+ */
+function loadPrompts(directory: string | undefined): PromptLibrary {
+  if (directory === undefined && !existsSync(defaultPromptDirectory)) return createPromptLibrary([]);
+  return loadPromptLibrary(directory ?? defaultPromptDirectory);
+}
 
 /** How long `on_cancel: drain` reads on after the client left, at most. */
 const drainTimeoutMs = 120_000;
@@ -46,7 +61,8 @@ export function createGateway(config: Config, shared: GatewayShared): Gateway {
     pricing: config.pricing,
     settings: config.quota,
   }));
-  const steps = { router, quota, drainTimeoutMs, observer, stopping, stopped };
+  const prompts = loadPrompts(config.prompts.directory);
+  const steps = { router, quota, drainTimeoutMs, observer, stopping, stopped, prompts };
   return {
     config,
     store,

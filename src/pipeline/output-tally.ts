@@ -9,7 +9,7 @@ import type { ReportedUsage } from './gateway-event.ts';
  * reported it (a cancel, a cut stream, a provider that sends no usage). Counting happens only then:
  * the hot path just keeps references to the streamed strings.
  */
-export function createOutputTally(messages: readonly ChatMessage[]) {
+export function createOutputTally(messages: () => readonly ChatMessage[]) {
   const pieces: string[] = [];
   let outputParts = 0;
   return {
@@ -21,7 +21,7 @@ export function createOutputTally(messages: readonly ChatMessage[]) {
     hasOutput: () => outputParts > 0,
     /** The provider's usage where it reported it, Sluice's own count elsewhere. */
     usage(reported: Usage | undefined): ReportedUsage {
-      const inputTokens = reported?.inputTokens ?? countMessageTokens(messages);
+      const inputTokens = reported?.inputTokens ?? countMessageTokens(messages());
       const outputTokens = reported?.outputTokens ?? countTextTokens(pieces.join(''));
       const estimated = reported?.inputTokens === undefined || reported?.outputTokens === undefined;
       return { inputTokens, outputTokens, estimated };

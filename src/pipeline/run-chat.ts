@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import { type Identity, isExpired } from '../auth/identity.ts';
 import { GatewayError, isGatewayError, toGatewayError } from '../errors/gateway-error.ts';
+import { applyRenderedPrompt } from '../prompts/apply-rendered-prompt.ts';
+import type { PromptLibrary } from '../prompts/create-prompt-library.ts';
 import type { Admission, QuotaGuard } from '../quota/create-quota-guard.ts';
 import { type OpenedUpstream, openUpstream } from '../routing/open-upstream.ts';
 import type { RoutedTarget, Router } from '../routing/resolve-route.ts';
@@ -33,6 +35,7 @@ export interface PipelineSteps {
   /** How long `on_cancel: drain` keeps reading an upstream after its client left. */
   drainTimeoutMs: number;
   observer: RequestObserver;
+  prompts: PromptLibrary;
   /** Aborted while the server drains: new requests are refused with its reason. */
   stopping: AbortSignal;
   /** Aborted when the drain time is up: requests still running end with its reason. */
@@ -70,7 +73,9 @@ export async function* runChat(
 ): AsyncGenerator<GatewayEvent> {
   const startedAt = performance.now();
   const { signal, log, identity } = context;
-  const tally = createOutputTally(request.messages);
+  // The request as the provider will see it, once templates have been filled.
+  let effective = request;
+  const tally = createOutputTally(() => effective.messages);
   const upstream = new AbortController();
   let target: RoutedTarget | undefined;
   let opened: OpenedUpstream | undefined;
@@ -98,7 +103,7 @@ export async function* runChat(
         event: 'request_end',
         user: identity.user,
         plan: identity.plan,
-        model: request.model,
+        model: effective.model,
         provider: target?.provider,
         upstream_model: target?.model,
         input_tokens: finalUsage?.inputTokens,
@@ -112,7 +117,7 @@ export async function* runChat(
     steps.observer.requestEnded({
       user: identity.user,
       plan: identity.plan,
-      model: request.model,
+      model: effective.model,
       provider: target?.provider,
       upstreamModel: target?.model,
       outcome,
@@ -163,12 +168,13 @@ export async function* runChat(
     try {
       steps.stopping.throwIfAborted();
       if (isExpired(identity)) throw new GatewayError('unauthorized', 'credential expired');
-      const route = steps.router.resolve(request.model);
+      if (request.prompt) effective = applyRenderedPrompt(request, steps.prompts.render(request.prompt));
+      const route = steps.router.resolve(effective.model);
       // A route with one target names its provider even when the request is refused before the call.
       if (route.targets.length === 1) target = route.targets[0];
       const granted = await steps.quota.admit({
         identity,
-        request,
+        request: effective,
         requestId: context.requestId,
         candidates: route.targets,
       });
@@ -191,7 +197,7 @@ export async function* runChat(
       opened = await openUpstream({
         route,
         user: identity.user,
-        requestFor: (candidate) => toProviderRequest(request, candidate, granted.maxTokens),
+        requestFor: (candidate) => toProviderRequest(effective, candidate, granted.maxTokens),
         signal: upstream.signal,
         log,
         requestId: context.requestId,

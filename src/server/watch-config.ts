@@ -10,15 +10,13 @@ import type { Config } from '../config/schema.ts';
  * environment is read again.
  */
 export function reloadConfig(path: string | undefined, log: Logger, apply: (config: Config) => void): void {
-  let next: Config;
   try {
-    next = loadConfig({ path });
+    // Applying can fail too (a prompt template that does not parse): then nothing changes either.
+    apply(loadConfig({ path }));
   } catch (error) {
     const message = error instanceof ConfigError ? error.message : String(error);
     log.error({ path, error: message }, 'config reload rejected; the config in force stays');
-    return;
   }
-  apply(next);
 }
 
 /**

@@ -39,6 +39,8 @@ export interface ChatRequest extends SamplingParameters {
   messages: ChatMessage[];
   tools?: ToolDefinition[];
   cache?: 'default' | 'bypass' | 'refresh';
+  /** A stored prompt template to fill: its messages come before the request's own. */
+  prompt?: { name: string; version?: number; vars?: Record<string, string> };
   metadata?: Record<string, unknown>;
 }
 

@@ -45,8 +45,10 @@ const toolSchema = z.object({
 
 /** The fields of a chat request shared by the WebSocket `chat` frame and the HTTP body. */
 export const chatFieldsSchema = z.object({
-  model: z.string().min(1),
-  messages: z.array(messageSchema).min(1),
+  /** May be empty when a `prompt` template names its own model. */
+  model: z.string().default(''),
+  /** May be empty when a `prompt` template supplies the messages. */
+  messages: z.array(messageSchema).default([]),
   max_tokens: z.number().int().positive().optional(),
   temperature: z.number().min(0).max(2).optional(),
   top_p: z.number().min(0).max(1).optional(),
@@ -56,6 +58,13 @@ export const chatFieldsSchema = z.object({
     .optional(),
   tools: z.array(toolSchema).optional(),
   cache: z.enum(['default', 'bypass', 'refresh']).optional(),
+  prompt: z
+    .strictObject({
+      name: z.string().min(1).max(64),
+      version: z.number().int().positive().optional(),
+      vars: z.record(z.string(), z.unknown()).optional(),
+    })
+    .optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
 });
 
@@ -95,7 +104,19 @@ export function toChatRequest(id: string, fields: z.infer<typeof chatFieldsSchem
   if (fields.tools !== undefined) request.tools = fields.tools;
   if (fields.cache !== undefined) request.cache = fields.cache;
   if (fields.metadata !== undefined) request.metadata = fields.metadata;
+  if (fields.prompt !== undefined) request.prompt = fields.prompt as ChatRequest['prompt'];
   return request;
+}
+
+/** Without a prompt template, a request must name its model and bring messages: the problem, if any. */
+export function missingChatFields(fields: z.infer<typeof chatFieldsSchema>): string | undefined {
+  if (fields.prompt) return undefined;
+  const missing = [
+    fields.model === '' && 'model: required',
+    fields.messages.length === 0 && 'messages: required',
+  ];
+  const problems = missing.filter(Boolean);
+  return problems.length > 0 ? problems.join('; ') : undefined;
 }
 
 /** Describes validation issues as `path: problem` for people. */
@@ -138,7 +159,11 @@ export function parseClientFrame(text: string): ClientFrame | FrameError {
   const result = clientFrameSchema.safeParse(value);
   if (!result.success) return badRequest(describeIssues(result.error.issues), id);
   const frame = result.data;
-  if (frame.type === 'chat') return { type: 'chat', request: toChatRequest(frame.id, frame) };
+  if (frame.type === 'chat') {
+    const missing = missingChatFields(frame);
+    if (missing) return badRequest(missing, frame.id);
+    return { type: 'chat', request: toChatRequest(frame.id, frame) };
+  }
   if (frame.type === 'cancel') return { type: 'cancel', id: frame.id };
   return { type: 'resume', id: frame.id, afterSeq: frame.after_seq };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { ChatRequest } from '../spec/chat-request.ts';
-import { chatFieldsSchema, toChatRequest } from './parse-client-frame.ts';
+import { chatFieldsSchema, missingChatFields, toChatRequest } from './parse-client-frame.ts';
 
 /** The Chat Completions body fields Sluice reads; any other field is ignored, as SDKs send many. */
 const openAiBodySchema = chatFieldsSchema.extend({
@@ -78,6 +78,8 @@ export function parseOpenAiRequest(body: unknown, id: string): OpenAiChatCall | 
       'tool_choice',
     );
   }
+  const missing = missingChatFields(fields);
+  if (missing) return invalid(missing, missing.startsWith('model') ? 'model' : 'messages');
   const maxTokens = fields.max_completion_tokens ?? fields.max_tokens;
   return {
     request: toChatRequest(id, { ...fields, max_tokens: maxTokens }),

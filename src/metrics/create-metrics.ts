@@ -117,6 +117,7 @@ export function createMetrics({ openConnections, isKnownModel }: MetricsOptions)
       tokens.inc({ model, provider, type: 'output' }, summary.outputTokens);
     if (summary.ttftMs !== undefined) timeToFirstToken.observe({ model, provider }, summary.ttftMs / 1000);
     duration.observe({ model, provider }, summary.durationMs / 1000);
+    if (summary.cacheLookup) cacheLookups.inc({ result: summary.cacheLookup });
     if (summary.failed && upstreamErrorCodes.has(summary.outcome))
       upstreamErrors.inc({ provider, code: summary.outcome });
     if (summary.failed && quotaRefusalCodes.has(summary.outcome))

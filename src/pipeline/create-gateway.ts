@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Identity } from '../auth/identity.ts';
+import type { CoalescingHub } from '../cache/coalescing-hub.ts';
+import type { ResponseCache } from '../cache/response-cache.ts';
 import type { Config } from '../config/schema.ts';
 import { createPromptLibrary, type PromptLibrary } from '../prompts/create-prompt-library.ts';
 import { loadPromptLibrary } from '../prompts/load-prompt-library.ts';
@@ -11,6 +13,7 @@ import type { ChatRequest } from '../spec/chat-request.ts';
 import type { UsageStore } from '../store/usage-store.ts';
 import { createProviders } from './create-providers.ts';
 import type { GatewayEvent } from './gateway-event.ts';
+import type { SourceItem } from './pump-to-broadcast.ts';
 import type { RequestObserver } from './request-observer.ts';
 import { type ChatContext, runChat } from './run-chat.ts';
 
@@ -50,11 +53,13 @@ export interface GatewayShared {
   stopping: AbortSignal;
   /** After this aborts, requests still in flight are ended (reason: an `unavailable` GatewayError). */
   stopped: AbortSignal;
+  cache: ResponseCache;
+  hub: CoalescingHub<SourceItem>;
 }
 
 /** Wires one config into a gateway: adapters per provider, a router over the model routes, the quota step. */
 export function createGateway(config: Config, shared: GatewayShared): Gateway {
-  const { store, limiters, registry, observer, stopping, stopped } = shared;
+  const { store, limiters, registry, observer, stopping, stopped, cache, hub } = shared;
   const router = createRouter(config, createProviders(config), registry);
   const quota = createQuotaGuard(store, limiters, () => ({
     plans: config.plans,
@@ -62,7 +67,18 @@ export function createGateway(config: Config, shared: GatewayShared): Gateway {
     settings: config.quota,
   }));
   const prompts = loadPrompts(config.prompts.directory);
-  const steps = { router, quota, drainTimeoutMs, observer, stopping, stopped, prompts };
+  const steps = {
+    router,
+    quota,
+    drainTimeoutMs,
+    observer,
+    stopping,
+    stopped,
+    prompts,
+    cache,
+    hub,
+    hitsCountTokens: config.cache.hits_count_tokens,
+  };
   return {
     config,
     store,

@@ -14,7 +14,10 @@ export interface RequestSummary {
   outputTokens?: number;
   ttftMs?: number;
   durationMs: number;
+  /** True when the reply came from the response cache. */
   cached: boolean;
+  /** Whether the response cache was asked, and what it answered. */
+  cacheLookup?: 'hit' | 'miss';
 }
 
 /** Watches requests go through the pipeline (metrics, for one); must not throw or block. */

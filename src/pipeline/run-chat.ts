@@ -1,11 +1,16 @@
 import type { Logger } from 'pino';
 import { type Identity, isExpired } from '../auth/identity.ts';
+import { cacheKey } from '../cache/cache-key.ts';
+import type { CoalescingHub } from '../cache/coalescing-hub.ts';
+import { createCacheRecorder } from '../cache/create-cache-recorder.ts';
+import { decideCacheUse } from '../cache/decide-cache-use.ts';
+import type { ResponseCache } from '../cache/response-cache.ts';
 import { GatewayError, isGatewayError, toGatewayError } from '../errors/gateway-error.ts';
 import { applyRenderedPrompt } from '../prompts/apply-rendered-prompt.ts';
 import type { PromptLibrary } from '../prompts/create-prompt-library.ts';
-import type { Admission, QuotaGuard } from '../quota/create-quota-guard.ts';
+import type { Admission, QuotaGuard, UpstreamTarget } from '../quota/create-quota-guard.ts';
 import { type OpenedUpstream, openUpstream } from '../routing/open-upstream.ts';
-import type { RoutedTarget, Router } from '../routing/resolve-route.ts';
+import type { ResolvedRoute, RoutedTarget, Router } from '../routing/resolve-route.ts';
 import type { ChatRequest, ProviderRequest } from '../spec/chat-request.ts';
 import type { FinishReason, StreamPart } from '../spec/stream-part.ts';
 import type { Usage } from '../spec/usage.ts';
@@ -14,6 +19,9 @@ import { aborted, ignoreRejection, whenAborted } from './abort-signal-promise.ts
 import { drainUpstream } from './drain-upstream.ts';
 import type { GatewayEvent, QuotaState, ReportedUsage } from './gateway-event.ts';
 import { createOutputTally } from './output-tally.ts';
+import type { SourceItem } from './pump-to-broadcast.ts';
+import { pumpToBroadcast } from './pump-to-broadcast.ts';
+import { replayCachedReply } from './replay-cached-reply.ts';
 import type { RequestObserver } from './request-observer.ts';
 import { startUpstreamTimers } from './upstream-timers.ts';
 
@@ -36,10 +44,21 @@ export interface PipelineSteps {
   drainTimeoutMs: number;
   observer: RequestObserver;
   prompts: PromptLibrary;
+  cache: ResponseCache;
+  hub: CoalescingHub<SourceItem>;
+  /** Whether a cache hit's tokens count against token quotas (always at a price of zero). */
+  hitsCountTokens: boolean;
   /** Aborted while the server drains: new requests are refused with its reason. */
   stopping: AbortSignal;
   /** Aborted when the drain time is up: requests still running end with its reason. */
   stopped: AbortSignal;
+}
+
+/** The error a shared call ended with before it started. */
+function errorOf(item: SourceItem): GatewayError {
+  return item.type === 'error'
+    ? item.error
+    : new GatewayError('internal', `unexpected ${item.type} before start`);
 }
 
 /** The request as one target receives it: its model, its parameter defaults under the client's own values. */
@@ -88,6 +107,9 @@ export async function* runChat(
   let outcome = 'abandoned';
   let finalUsage: ReportedUsage | undefined;
   let endedInBackground = false;
+  let servedFromCache = false;
+  let cacheLookup: 'hit' | 'miss' | undefined;
+  let answered: UpstreamTarget = { model: '', provider: '' };
   let failed = false;
   steps.observer.requestStarted(request.model);
   const requestTrace = startRequestTrace(context.traceparent, {
@@ -126,7 +148,8 @@ export async function* runChat(
       outputTokens: finalUsage?.outputTokens,
       ttftMs,
       durationMs,
-      cached: false,
+      cached: servedFromCache,
+      cacheLookup,
     });
     requestTrace.end({
       outcome,
@@ -136,13 +159,65 @@ export async function* runChat(
     });
   };
 
+  /**
+   * Starts the one upstream call that identical requests share, read by its own pump, and returns
+   * this request's subscription to it (as the first of its clients).
+   */
+  const leadSharedCall = (route: ResolvedRoute, key: string, granted: Admission, storeReply: boolean) => {
+    const shared = new AbortController();
+    const broadcast = steps.hub.lead(key, { upstream: shared })!;
+    const stopNow = () => shared.abort(steps.stopped.reason);
+    if (steps.stopped.aborted) stopNow();
+    else steps.stopped.addEventListener('abort', stopNow, { once: true });
+    void openUpstream({
+      route,
+      user: identity.user,
+      requestFor: (candidate) => toProviderRequest(effective, candidate, granted.maxTokens),
+      signal: shared.signal,
+      log,
+      requestId: context.requestId,
+      traceparentFor: (candidate) => requestTrace.startUpstream(candidate),
+      onTry: () => {},
+    })
+      .then((sharedUpstream) =>
+        pumpToBroadcast({
+          opened: sharedUpstream,
+          broadcast,
+          upstream: shared,
+          timeouts: route.timeouts,
+          messages: effective.messages,
+          // A reply cut short by this user's allowance is not the reply others would get.
+          store:
+            storeReply && !granted.limitedByQuota
+              ? { recorder: createCacheRecorder(), save: (reply) => steps.cache.set(key, reply) }
+              : undefined,
+        }),
+      )
+      .catch((error: unknown) =>
+        broadcast.end({ type: 'error', error: toGatewayError(error, 'upstream_error') }),
+      )
+      .finally(() => steps.stopped.removeEventListener('abort', stopNow));
+    return broadcast.subscription;
+  };
+
   /** Books the request's usage and returns the user's remaining allowance. */
   const settle = async (reported: Usage | undefined, end: string): Promise<QuotaState> => {
     outcome = end;
     finalUsage = tally.usage(reported);
     if (!admission) return {};
     const durationMs = Math.round(performance.now() - startedAt);
-    return admission.settle({ usage: finalUsage, outcome: end, ttftMs: firstOutputMs, durationMs });
+    // A cache hit costs nothing; whether its tokens count is the operator's choice.
+    const booked =
+      servedFromCache && !steps.hitsCountTokens
+        ? { ...finalUsage, inputTokens: 0, outputTokens: 0 }
+        : finalUsage;
+    return admission.settle({
+      usage: booked,
+      outcome: end,
+      ttftMs: firstOutputMs,
+      durationMs,
+      cached: servedFromCache,
+    });
   };
 
   /** The terminal event once the request was aborted: a cancel ends with `done`, a failure with `error`. */
@@ -193,22 +268,61 @@ export async function* runChat(
       if (steps.stopped.aborted) stopNow();
       else steps.stopped.addEventListener('abort', stopNow, { once: true });
       stopListening = () => steps.stopped.removeEventListener('abort', stopNow);
-      stopTimers = startUpstreamTimers(upstream, route.timeouts, () => lastOutputAt);
-      opened = await openUpstream({
-        route,
-        user: identity.user,
-        requestFor: (candidate) => toProviderRequest(effective, candidate, granted.maxTokens),
-        signal: upstream.signal,
-        log,
-        requestId: context.requestId,
-        traceparentFor: (candidate) => requestTrace.startUpstream(candidate),
-        onTry: (candidate) => {
-          target = candidate;
-        },
+      const key = cacheKey({
+        route: route.name,
+        targets: route.targets.map(({ provider, model, params }) => ({ provider, model, params })),
+        messages: effective.messages,
+        tools: effective.tools,
+        temperature: effective.temperature,
+        topP: effective.topP,
+        maxTokens: granted.maxTokens,
+        stop: effective.stop,
       });
-      target = opened.target;
-      stream = opened.stream;
-      granted.bindTarget(target);
+      const cacheUse = decideCacheUse(route.cache, effective.cache, effective.temperature);
+      const hit = cacheUse.read ? await steps.cache.get(key) : undefined;
+      if (cacheUse.read) cacheLookup = hit ? 'hit' : 'miss';
+      // A drained cancel reads its own upstream on, so such routes do not share calls.
+      const coalesce = route.coalesce && route.onCancel === 'abort';
+      const joined = hit || !coalesce ? undefined : steps.hub.join(key);
+      if (hit) {
+        servedFromCache = true;
+        stream = replayCachedReply(hit);
+        answered = { model: hit.model, provider: hit.provider };
+      } else if (joined || coalesce) {
+        const subscription = joined ?? leadSharedCall(route, key, granted, cacheUse.write);
+        const iterator = subscription[Symbol.asyncIterator]();
+        const first = await Promise.race([iterator.next(), whenAborted(upstream.signal)]);
+        if (first === aborted) {
+          subscription.leave();
+          throw upstream.signal.reason;
+        }
+        if (first.done || first.value.type !== 'start') {
+          subscription.leave();
+          throw first.done
+            ? new GatewayError('internal', 'the shared call ended early')
+            : errorOf(first.value);
+        }
+        answered = { model: first.value.model, provider: first.value.provider };
+        stream = { [Symbol.asyncIterator]: () => iterator as AsyncIterator<StreamPart> };
+      } else {
+        stopTimers = startUpstreamTimers(upstream, route.timeouts, () => lastOutputAt);
+        opened = await openUpstream({
+          route,
+          user: identity.user,
+          requestFor: (candidate) => toProviderRequest(effective, candidate, granted.maxTokens),
+          signal: upstream.signal,
+          log,
+          requestId: context.requestId,
+          traceparentFor: (candidate) => requestTrace.startUpstream(candidate),
+          onTry: (candidate) => {
+            target = candidate;
+          },
+        });
+        stream = opened.stream;
+        answered = opened.target;
+      }
+      target = route.targets.find((candidate) => candidate.provider === answered.provider) ?? target;
+      granted.bindTarget(answered);
     } catch (error) {
       if (signal.aborted || upstream.signal.aborted) {
         yield await abortedEnd();
@@ -223,9 +337,9 @@ export async function* runChat(
 
     yield {
       type: 'start',
-      model: target.model,
-      provider: target.provider,
-      cached: false,
+      model: answered.model,
+      provider: answered.provider,
+      cached: servedFromCache,
       warnings: admission.warnings,
     };
 

@@ -26,6 +26,8 @@ export interface ResolvedRoute {
   inFlightOf(key: string): number;
   onCancel: ModelRoute['on_cancel'];
   timeouts: ModelRoute['timeouts'];
+  cache: ModelRoute['cache'];
+  coalesce: boolean;
 }
 
 /** Maps the model names clients ask for to their routes, from one config. */
@@ -66,6 +68,8 @@ export function createRouter(
       inFlightOf: (key) => byKey.get(key)?.inFlight ?? 0,
       onCancel: route.on_cancel,
       timeouts: route.timeouts,
+      cache: route.cache,
+      coalesce: route.coalesce,
     });
   }
   const names = [...routes.keys()].sort();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { routeCacheFields } from '../cache/cache-config-schema.ts';
 
 const count = z.number().int().min(1);
 
@@ -65,6 +66,7 @@ export const modelRouteSchema = z
      */
     on_cancel: z.enum(['abort', 'drain']).default('abort'),
     timeouts: timeoutsSchema.default(timeoutsSchema.parse({})),
+    ...routeCacheFields,
     retry: retrySchema.default(retrySchema.parse({})),
     breaker: breakerSchema.default(breakerSchema.parse({})),
   })

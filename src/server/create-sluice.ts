@@ -7,6 +7,8 @@ import { createSecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { type Authenticator, createAuthenticator } from '../auth/create-authenticator.ts';
+import { createCoalescingHub } from '../cache/coalescing-hub.ts';
+import { createMemoryResponseCache } from '../cache/memory-response-cache.ts';
 import { ConfigError } from '../config/load-config.ts';
 import type { Config } from '../config/schema.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
@@ -77,7 +79,7 @@ function readTlsCredentials(tls: NonNullable<Config['server']['tls']>): { cert: 
 }
 
 /** Config fields a reload cannot change: they shape the listening socket and the process. */
-const fixedFields = ['server', 'store', 'telemetry'] as const;
+const fixedFields = ['server', 'store', 'telemetry', 'cache'] as const;
 
 /** Builds the whole gateway from a validated config and starts listening. */
 export async function startSluice(config: Config, log: Logger, options: SluiceOptions = {}): Promise<Sluice> {
@@ -100,6 +102,8 @@ export async function startSluice(config: Config, log: Logger, options: SluiceOp
     observer: fanOutObserver(observers),
     stopping: stopping.signal,
     stopped: stopped.signal,
+    cache: createMemoryResponseCache({ maxBytes: config.cache.max_bytes, ttlMs: config.cache.ttl_ms }),
+    hub: createCoalescingHub(),
   };
   const gateway = createLiveGateway(createGateway(config, shared));
   let currentAuthenticator = createAuthenticator(config.auth);
@@ -145,6 +149,7 @@ export async function startSluice(config: Config, log: Logger, options: SluiceOp
     // Requests ended by the close settle before the ledger goes.
     await tracker.whenIdle();
     await store.close();
+    await shared.cache.close();
     await tracing.shutdown();
   };
 

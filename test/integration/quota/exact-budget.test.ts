@@ -40,7 +40,8 @@ describe('quota: a budget holds exactly under 100 concurrent requests', () => {
   function configFor(plan: Record<string, unknown>) {
     return {
       providers: { upstream: { type: 'openai-compatible', base_url: upstream.baseUrl } },
-      models: { metered: { target: { provider: 'upstream', model: 'metered-1' } } },
+      // Identical requests would share one call; here each must be its own billed call.
+      models: { metered: { target: { provider: 'upstream', model: 'metered-1' }, coalesce: false } },
       pricing: { 'metered-1': { input_per_million: 1, output_per_million: 2 } },
       plans: { default: plan },
     };

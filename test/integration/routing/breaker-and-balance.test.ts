@@ -110,6 +110,7 @@ describe('routing: strategies', () => {
 
   it('spreads 1,000 requests of a weighted route within a few percent of its weights', async () => {
     const route = {
+      coalesce: false,
       strategy: 'weighted',
       targets: [
         { provider: 'left', model: 'demo', weight: 3 },
@@ -145,6 +146,7 @@ describe('routing: strategies', () => {
       },
       models: {
         pair: {
+          coalesce: false,
           strategy: 'least-busy',
           targets: [
             { provider: 'slow', model: 'm' },

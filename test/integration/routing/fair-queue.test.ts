@@ -84,7 +84,10 @@ describe('routing: a limited backend shared fairly', () => {
     const sluice = await startTestSluice({
       providers: { vllm: { type: 'openai-compatible', base_url: upstream.baseUrl } },
       models: {
-        local: { target: { provider: 'vllm', model: 'llama', max_concurrency: 1, max_queue_wait_ms: 50 } },
+        local: {
+          target: { provider: 'vllm', model: 'llama', max_concurrency: 1, max_queue_wait_ms: 50 },
+          coalesce: false,
+        },
       },
     });
     try {

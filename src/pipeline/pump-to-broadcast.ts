@@ -1,0 +1,84 @@
+import type { Broadcast } from '../cache/coalescing-hub.ts';
+import type { CacheRecorder } from '../cache/create-cache-recorder.ts';
+import { GatewayError, isGatewayError } from '../errors/gateway-error.ts';
+import type { OpenedUpstream } from '../routing/open-upstream.ts';
+import type { ChatMessage } from '../spec/chat-request.ts';
+import type { StreamPart } from '../spec/stream-part.ts';
+import { createOutputTally } from './output-tally.ts';
+import { startUpstreamTimers } from './upstream-timers.ts';
+
+/** What a coalesced call publishes: who answered, then the upstream's parts as they came. */
+export type SourceItem = { type: 'start'; model: string; provider: string } | StreamPart;
+
+/** How far behind its readers a coalesced call may run before it waits for them. */
+const maxLagItems = 256;
+
+export interface PumpOptions {
+  opened: OpenedUpstream;
+  broadcast: Broadcast<SourceItem>;
+  /** The shared call's controller, aborted when every client left (or on timeout, or shutdown). */
+  upstream: AbortController;
+  timeouts: { idle_ms: number; total_ms: number };
+  messages: readonly ChatMessage[];
+  /** Present when the reply may be cached: called with the finished reply before the call ends. */
+  store?: {
+    recorder: CacheRecorder;
+    save(reply: NonNullable<ReturnType<CacheRecorder['finish']>>): Promise<void>;
+  };
+}
+
+/**
+ * Reads a coalesced upstream call on its own, at the pace of its fastest client, and publishes every
+ * part to all of them: the leader's client is one subscriber among others, so its cancel does not
+ * end the call for the rest. A finished reply is stored in the cache before the call ends, so an
+ * identical request arriving then finds it there.
+ */
+export async function pumpToBroadcast(options: PumpOptions): Promise<void> {
+  const { opened, broadcast, upstream, store } = options;
+  let lastOutputAt = 0;
+  const stopTimers = startUpstreamTimers(upstream, options.timeouts, () => lastOutputAt);
+  const tally = createOutputTally(() => options.messages);
+  let terminal: StreamPart | undefined;
+  try {
+    broadcast.publish({ type: 'start', model: opened.target.model, provider: opened.target.provider });
+    store?.recorder.start({ model: opened.target.model, provider: opened.target.provider });
+    for await (const part of opened.stream) {
+      if (part.type === 'finish' || part.type === 'error') {
+        terminal = part;
+        break;
+      }
+      lastOutputAt = performance.now();
+      tally.add(part);
+      store?.recorder.add(part);
+      broadcast.publish(part);
+      await broadcast.readersCaughtUp(maxLagItems);
+    }
+  } catch (error) {
+    terminal = {
+      type: 'error',
+      error: isGatewayError(error) ? error : new GatewayError('upstream_error', String(error)),
+    };
+  } finally {
+    stopTimers();
+    opened.release();
+  }
+  if (!terminal) {
+    // The adapter ends quietly when aborted: say why, for whoever still listens.
+    const reason = upstream.signal.reason;
+    terminal = {
+      type: 'error',
+      error: isGatewayError(reason)
+        ? reason
+        : new GatewayError('upstream_error', 'the upstream call was stopped'),
+    };
+  }
+  if (terminal.type === 'finish' && store) {
+    const usage = tally.usage(terminal.usage);
+    const reply = store.recorder.finish(terminal.finishReason, {
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+    });
+    if (reply) await store.save(reply).catch(() => {});
+  } else store?.recorder.fail();
+  broadcast.end(terminal);
+}

@@ -1,0 +1,248 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { type Broadcast, createCoalescingHub, type Subscription } from '../../../src/cache/coalescing-hub.ts';
+
+type Item =
+  | { type: 'start'; model: string }
+  | { type: 'text-delta'; text: string }
+  | { type: 'finish'; finishReason: 'stop' }
+  | { type: 'error'; message: string };
+
+const start: Item = { type: 'start', model: 'gpt-4o-mini' };
+const finish: Item = { type: 'finish', finishReason: 'stop' };
+const text = (value: string): Item => ({ type: 'text-delta', text: value });
+const texts = (count: number) => Array.from({ length: count }, (_, index) => text(`t${index}`));
+
+/** Lets every pending read that can be answered be answered. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+/** Reads a subscription to its end. */
+async function collect(subscription: Subscription<Item>): Promise<Item[]> {
+  const items: Item[] = [];
+  for await (const item of subscription) items.push(item);
+  return items;
+}
+
+/** Starts reading a subscription item by item, so a test can see how far it got. */
+function reader(subscription: Subscription<Item>) {
+  const iterator = subscription[Symbol.asyncIterator]();
+  const state = { items: [] as Item[], ended: false };
+  const next = async () => {
+    const result = await iterator.next();
+    if (result.done) state.ended = true;
+    else state.items.push(result.value);
+    return result;
+  };
+  return { state, next };
+}
+
+function leadNew(hub: ReturnType<typeof createCoalescingHub<Item>>, key = 'k1') {
+  const upstream = new AbortController();
+  const broadcast = hub.lead(key, { upstream });
+  assert.ok(broadcast, 'the key had no live call');
+  return { upstream, broadcast };
+}
+
+it('makes one call for 50 identical concurrent requests, each of which receives the whole reply in order', async () => {
+  const hub = createCoalescingHub<Item>();
+  const reply = [start, ...texts(20), finish];
+  let upstreamCalls = 0;
+  let broadcast: Broadcast<Item> | undefined;
+  const readings: Promise<Item[]>[] = [];
+  /** What the pipeline does for each request: join a live call, or lead a new one. */
+  const request = () => {
+    const joined = hub.join('k1');
+    if (joined) return readings.push(collect(joined));
+    upstreamCalls += 1;
+    broadcast = hub.lead('k1', { upstream: new AbortController() });
+    return readings.push(collect(broadcast!.subscription));
+  };
+
+  for (let index = 0; index < 10; index += 1) request();
+  broadcast!.publish(start);
+  for (let index = 0; index < 15; index += 1) request();
+  for (const item of reply.slice(1, 11)) broadcast!.publish(item);
+  await settle();
+  // These join after half the reply: they get the replay, then the live rest.
+  for (let index = 0; index < 25; index += 1) request();
+  assert.equal(hub.subscribers('k1'), 50);
+  for (const item of reply.slice(11, -1)) broadcast!.publish(item);
+  broadcast!.end(finish);
+
+  const received = await Promise.all(readings);
+  assert.equal(upstreamCalls, 1);
+  assert.equal(received.length, 50);
+  for (const items of received) assert.deepEqual(items, reply);
+});
+
+it('keeps the call going for 49 joiners when the first client cancels half way', async () => {
+  const hub = createCoalescingHub<Item>();
+  const reply = [start, ...texts(20), finish];
+  const { upstream, broadcast } = leadNew(hub);
+  const leader = reader(broadcast.subscription);
+  const joiners = Array.from({ length: 49 }, () => collect(hub.join('k1')!));
+  for (const item of reply.slice(0, 11)) broadcast.publish(item);
+  await leader.next();
+  broadcast.subscription.leave();
+  assert.equal(hub.subscribers('k1'), 49);
+  for (const item of reply.slice(11, -1)) broadcast.publish(item);
+  broadcast.end(finish);
+
+  for (const items of await Promise.all(joiners)) assert.deepEqual(items, reply);
+  assert.equal(upstream.signal.aborted, false);
+  assert.deepEqual(leader.state.items, [start]);
+});
+
+it('gives a late joiner the items already published, then the live ones as they come', async () => {
+  const hub = createCoalescingHub<Item>();
+  const { broadcast } = leadNew(hub);
+  broadcast.publish(start);
+  broadcast.publish(text('a'));
+  broadcast.publish(text('b'));
+  const late = reader(hub.join('k1')!);
+  await late.next();
+  await late.next();
+  await late.next();
+  assert.deepEqual(late.state.items, [start, text('a'), text('b')]);
+
+  const pending = late.next();
+  await settle();
+  assert.equal(late.state.items.length, 3, 'nothing more until the next item is published');
+  broadcast.publish(text('c'));
+  await pending;
+  assert.deepEqual(late.state.items.at(-1), text('c'));
+  broadcast.end(finish);
+  await late.next();
+  await late.next();
+  assert.deepEqual(late.state.items.at(-1), finish);
+  assert.equal(late.state.ended, true);
+});
+
+it('aborts the upstream only when the last participant leaves before the end', async () => {
+  const hub = createCoalescingHub<Item>();
+  const { upstream, broadcast } = leadNew(hub);
+  const first = hub.join('k1')!;
+  const second = hub.join('k1')!;
+  broadcast.publish(start);
+  assert.equal(hub.subscribers('k1'), 3);
+
+  broadcast.subscription.leave();
+  first.leave();
+  assert.equal(upstream.signal.aborted, false);
+  assert.equal(hub.subscribers('k1'), 1);
+  second.leave();
+  assert.equal(upstream.signal.aborted, true);
+  assert.equal(upstream.signal.reason, 'every client left');
+  // The abandoned call is gone: a new identical request starts a new one.
+  assert.equal(hub.activeKeys(), 0);
+  assert.equal(hub.join('k1'), undefined);
+});
+
+it("keeps streaming to the others when the leader's own client leaves", async () => {
+  const hub = createCoalescingHub<Item>();
+  const { upstream, broadcast } = leadNew(hub);
+  const leader = reader(broadcast.subscription);
+  const joined = collect(hub.join('k1')!);
+  broadcast.publish(start);
+  await leader.next();
+  const pending = leader.next();
+  broadcast.subscription.leave();
+  assert.equal((await pending).done, true, "the leaving client's pending read ends at once");
+
+  broadcast.publish(text('after'));
+  broadcast.end(finish);
+  assert.deepEqual(await joined, [start, text('after'), finish]);
+  assert.equal(upstream.signal.aborted, false);
+  assert.deepEqual(leader.state.items, [start]);
+});
+
+it('counts breaking out of the read loop as leaving', async () => {
+  const hub = createCoalescingHub<Item>();
+  const { upstream, broadcast } = leadNew(hub);
+  broadcast.publish(start);
+  broadcast.publish(text('a'));
+  for await (const item of broadcast.subscription) {
+    if (item.type === 'text-delta') break;
+  }
+  assert.equal(hub.subscribers('k1'), 0);
+  assert.equal(upstream.signal.aborted, true);
+});
+
+it('does not make a fast participant wait for a slow one', async () => {
+  const hub = createCoalescingHub<Item>();
+  const { broadcast } = leadNew(hub);
+  const slow = hub.join('k1')!;
+  const fast = collect(hub.join('k1')!);
+  const reply = [start, ...texts(100), finish];
+  for (const item of reply.slice(0, -1)) broadcast.publish(item);
+  broadcast.end(finish);
+
+  // Neither the leader's client nor the slow one has read anything, and the fast one is done.
+  assert.deepEqual(await fast, reply);
+  assert.deepEqual(await collect(slow), reply);
+  assert.deepEqual(await collect(broadcast.subscription), reply);
+});
+
+it('frees the key once the terminal item is published', async () => {
+  const hub = createCoalescingHub<Item>();
+  const { upstream, broadcast } = leadNew(hub);
+  const joined = hub.join('k1')!;
+  assert.equal(hub.lead('k1', { upstream: new AbortController() }), undefined, 'the call is live');
+  assert.equal(hub.activeKeys(), 1);
+  broadcast.publish(start);
+  broadcast.end(finish);
+
+  assert.equal(hub.activeKeys(), 0);
+  assert.equal(hub.subscribers('k1'), 0);
+  assert.equal(hub.join('k1'), undefined);
+  // Leaving after the end stops nothing, and participants still read the reply to its end.
+  broadcast.subscription.leave();
+  assert.equal(upstream.signal.aborted, false);
+  assert.deepEqual(await collect(joined), [start, finish]);
+  const next = leadNew(hub);
+  assert.notEqual(next.broadcast, broadcast);
+});
+
+it("ends every participant's stream with the error when the call fails", async () => {
+  const hub = createCoalescingHub<Item>();
+  const { broadcast } = leadNew(hub);
+  const early = collect(hub.join('k1')!);
+  broadcast.publish(start);
+  broadcast.publish(text('a'));
+  const late = collect(hub.join('k1')!);
+  const failure: Item = { type: 'error', message: 'upstream reset' };
+  broadcast.end(failure);
+  const expected = [start, text('a'), failure];
+  assert.deepEqual(await early, expected);
+  assert.deepEqual(await late, expected);
+  assert.deepEqual(await collect(broadcast.subscription), expected);
+});
+
+it('ignores what the old leader publishes after its call was abandoned or ended', async () => {
+  const hub = createCoalescingHub<Item>();
+  const old = leadNew(hub);
+  old.broadcast.subscription.leave();
+  const next = leadNew(hub);
+  const joined = collect(hub.join('k1')!);
+  old.broadcast.publish(text('stale'));
+  old.broadcast.end(finish);
+  assert.equal(hub.activeKeys(), 1, "the old leader's end does not free the new call");
+
+  next.broadcast.publish(start);
+  next.broadcast.end(finish);
+  next.broadcast.publish(text('too late'));
+  assert.deepEqual(await joined, [start, finish]);
+});
+
+it('keeps calls for different keys apart', async () => {
+  const hub = createCoalescingHub<Item>();
+  const first = leadNew(hub, 'k1');
+  const second = leadNew(hub, 'k2');
+  assert.equal(hub.activeKeys(), 2);
+  first.broadcast.subscription.leave();
+  assert.equal(first.upstream.signal.aborted, true);
+  assert.equal(second.upstream.signal.aborted, false);
+  second.broadcast.end(finish);
+  assert.deepEqual(await collect(second.broadcast.subscription), [finish]);
+  assert.equal(hub.activeKeys(), 0);
+});

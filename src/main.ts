@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load-config.ts';
 import { createLogger } from './log/create-logger.ts';
@@ -21,14 +22,16 @@ async function main(): Promise<void> {
   const log = createLogger({ level: process.env.LOG_LEVEL ?? config.log.level });
   let sluice: Awaited<ReturnType<typeof startSluice>>;
   try {
-    sluice = await startSluice(config, log);
+    sluice = await startSluice(config, log, {
+      baseDirectory: configPath ? dirname(resolve(configPath)) : process.cwd(),
+    });
   } catch (error) {
     process.stderr.write(`sluice: cannot start: ${(error as Error).message}\n`);
     // A config that names an unusable file (a TLS key, say) is a config error too.
     process.exit(error instanceof ConfigError ? 2 : 1);
   }
 
-  const reload = () => reloadConfig(configPath, log, (next) => sluice.reload(next));
+  const reload = () => void reloadConfig(configPath, log, (next) => sluice.reload(next));
   process.on('SIGHUP', reload);
   if (config.server.watch_config && configPath) watchConfigFile(configPath, reload);
 

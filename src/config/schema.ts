@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { providerKinds } from '../../providers/index.ts';
 import { authConfigSchema } from '../auth/auth-config-schema.ts';
 import { cacheConfigSchema } from '../cache/cache-config-schema.ts';
+import { hooksConfigSchema } from '../hooks/hook-config-schema.ts';
 import { planSchema, priceSchema, quotaSettingsSchema } from '../quota/plan-schema.ts';
 import { modelRouteSchema } from '../routing/route-schema.ts';
 import { telemetryConfigSchema } from '../tracing/telemetry-config-schema.ts';
@@ -75,6 +76,8 @@ export const configSchema = z
     quota: quotaSettingsSchema.default(quotaSettingsSchema.parse({})),
     store: storeSchema.default(storeSchema.parse({})),
     cache: cacheConfigSchema.default(cacheConfigSchema.parse({})),
+    /** Pre, stream and done hooks, in order (built-ins or modules by path, relative to the config file). */
+    hooks: hooksConfigSchema,
     /** Prompt templates: every `*.md` in the directory (relative to the working directory), read at start-up and on reload. */
     prompts: z.strictObject({ directory: z.string().min(1).optional() }).default({}),
     /** Where spans are exported (OpenTelemetry, OTLP/HTTP); absent exports none. */

@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
+import type { Logger } from 'pino';
 import type { Identity } from '../auth/identity.ts';
 import type { CoalescingHub } from '../cache/coalescing-hub.ts';
 import type { ResponseCache } from '../cache/response-cache.ts';
 import type { Config } from '../config/schema.ts';
+import { createHookRunner } from '../hooks/create-hook-runner.ts';
 import { createPromptLibrary, type PromptLibrary } from '../prompts/create-prompt-library.ts';
 import { loadPromptLibrary } from '../prompts/load-prompt-library.ts';
 import { createQuotaGuard } from '../quota/create-quota-guard.ts';
@@ -55,10 +57,13 @@ export interface GatewayShared {
   stopped: AbortSignal;
   cache: ResponseCache;
   hub: CoalescingHub<SourceItem>;
+  /** Where the config file is: hook module paths are relative to it. */
+  baseDirectory: string;
+  log: Logger;
 }
 
 /** Wires one config into a gateway: adapters per provider, a router over the model routes, the quota step. */
-export function createGateway(config: Config, shared: GatewayShared): Gateway {
+export async function createGateway(config: Config, shared: GatewayShared): Promise<Gateway> {
   const { store, limiters, registry, observer, stopping, stopped, cache, hub } = shared;
   const router = createRouter(config, createProviders(config), registry);
   const quota = createQuotaGuard(store, limiters, () => ({
@@ -67,6 +72,10 @@ export function createGateway(config: Config, shared: GatewayShared): Gateway {
     settings: config.quota,
   }));
   const prompts = loadPrompts(config.prompts.directory);
+  const hooks = await createHookRunner(config.hooks, {
+    baseDirectory: shared.baseDirectory,
+    log: shared.log,
+  });
   const steps = {
     router,
     quota,
@@ -77,6 +86,7 @@ export function createGateway(config: Config, shared: GatewayShared): Gateway {
     prompts,
     cache,
     hub,
+    hooks,
     hitsCountTokens: config.cache.hits_count_tokens,
   };
   return {

@@ -6,13 +6,14 @@ import { createCacheRecorder } from '../cache/create-cache-recorder.ts';
 import { decideCacheUse } from '../cache/decide-cache-use.ts';
 import type { ResponseCache } from '../cache/response-cache.ts';
 import { GatewayError, isGatewayError, toGatewayError } from '../errors/gateway-error.ts';
+import type { HookRequestContext, HookRunner } from '../hooks/create-hook-runner.ts';
 import { applyRenderedPrompt } from '../prompts/apply-rendered-prompt.ts';
 import type { PromptLibrary } from '../prompts/create-prompt-library.ts';
 import type { Admission, QuotaGuard, UpstreamTarget } from '../quota/create-quota-guard.ts';
 import { type OpenedUpstream, openUpstream } from '../routing/open-upstream.ts';
 import type { ResolvedRoute, RoutedTarget, Router } from '../routing/resolve-route.ts';
 import type { ChatRequest, ProviderRequest } from '../spec/chat-request.ts';
-import type { FinishReason, StreamPart } from '../spec/stream-part.ts';
+import type { FinishReason, OutputPart, StreamPart } from '../spec/stream-part.ts';
 import type { Usage } from '../spec/usage.ts';
 import { startRequestTrace } from '../tracing/start-request-trace.ts';
 import { aborted, ignoreRejection, whenAborted } from './abort-signal-promise.ts';
@@ -22,7 +23,7 @@ import { createOutputTally } from './output-tally.ts';
 import type { SourceItem } from './pump-to-broadcast.ts';
 import { pumpToBroadcast } from './pump-to-broadcast.ts';
 import { replayCachedReply } from './replay-cached-reply.ts';
-import type { RequestObserver } from './request-observer.ts';
+import type { RequestObserver, RequestSummary } from './request-observer.ts';
 import { startUpstreamTimers } from './upstream-timers.ts';
 
 /** Who is asking, and the request's own handles. */
@@ -44,6 +45,7 @@ export interface PipelineSteps {
   drainTimeoutMs: number;
   observer: RequestObserver;
   prompts: PromptLibrary;
+  hooks: HookRunner;
   cache: ResponseCache;
   hub: CoalescingHub<SourceItem>;
   /** Whether a cache hit's tokens count against token quotas (always at a price of zero). */
@@ -95,6 +97,7 @@ export async function* runChat(
   // The request as the provider will see it, once templates have been filled.
   let effective = request;
   const tally = createOutputTally(() => effective.messages);
+  const hookContext: HookRequestContext = { requestId: context.requestId, identity, request, log, signal };
   const upstream = new AbortController();
   let target: RoutedTarget | undefined;
   let opened: OpenedUpstream | undefined;
@@ -120,6 +123,21 @@ export async function* runChat(
   const logEnd = () => {
     const durationMs = Math.round(performance.now() - startedAt);
     const ttftMs = firstOutputMs === undefined ? undefined : Math.round(firstOutputMs);
+    const summary: RequestSummary = {
+      user: identity.user,
+      plan: identity.plan,
+      model: effective.model,
+      provider: target?.provider,
+      upstreamModel: target?.model,
+      outcome,
+      failed,
+      inputTokens: finalUsage?.inputTokens,
+      outputTokens: finalUsage?.outputTokens,
+      ttftMs,
+      durationMs,
+      cached: servedFromCache,
+      cacheLookup,
+    };
     log.info(
       {
         event: 'request_end',
@@ -136,21 +154,9 @@ export async function* runChat(
       },
       'request end',
     );
-    steps.observer.requestEnded({
-      user: identity.user,
-      plan: identity.plan,
-      model: effective.model,
-      provider: target?.provider,
-      upstreamModel: target?.model,
-      outcome,
-      failed,
-      inputTokens: finalUsage?.inputTokens,
-      outputTokens: finalUsage?.outputTokens,
-      ttftMs,
-      durationMs,
-      cached: servedFromCache,
-      cacheLookup,
-    });
+    steps.observer.requestEnded(summary);
+    // Done hooks see the request as the pre hooks left it, after the client had its answer.
+    void steps.hooks.runDone({ ...hookContext, request: effective }, summary);
     requestTrace.end({
       outcome,
       failed,
@@ -244,6 +250,9 @@ export async function* runChat(
       steps.stopping.throwIfAborted();
       if (isExpired(identity)) throw new GatewayError('unauthorized', 'credential expired');
       if (request.prompt) effective = applyRenderedPrompt(request, steps.prompts.render(request.prompt));
+      hookContext.request = effective;
+      await steps.hooks.runPre(hookContext);
+      effective = hookContext.request;
       const route = steps.router.resolve(effective.model);
       // A route with one target names its provider even when the request is refused before the call.
       if (route.targets.length === 1) target = route.targets[0];
@@ -343,6 +352,7 @@ export async function* runChat(
       warnings: admission.warnings,
     };
 
+    const transform = steps.hooks.streamTransform({ ...hookContext, request: effective });
     const iterator = stream[Symbol.asyncIterator]();
     const clientGone = whenAborted(signal);
     const upstreamStopped = whenAborted(upstream.signal);
@@ -387,6 +397,8 @@ export async function* runChat(
       }
       const part = result.value;
       if (part.type === 'finish') {
+        // Text the stream hooks held back goes out before the end.
+        if (transform) yield* transform.flush();
         const finishReason: FinishReason =
           part.finishReason === 'length' && admission.limitedByQuota ? 'quota' : part.finishReason;
         const quota = await settle(part.usage, finishReason);
@@ -409,6 +421,7 @@ export async function* runChat(
         // The provider went past max_tokens: stop there, as it should have.
         upstream.abort('max_tokens reached');
         ignoreRejection(Promise.resolve(iterator.return?.()));
+        if (transform) yield* transform.flush();
         const finishReason: FinishReason = admission.limitedByQuota ? 'quota' : 'length';
         const quota = await settle(undefined, finishReason);
         yield {
@@ -423,7 +436,23 @@ export async function* runChat(
       lastOutputAt = performance.now();
       firstOutputMs ??= lastOutputAt - startedAt;
       tally.add(part);
-      yield part;
+      if (!transform) {
+        yield part;
+        continue;
+      }
+      let transformed: OutputPart[];
+      try {
+        transformed = transform.push(part);
+      } catch (error) {
+        ignoreRejection(Promise.resolve(iterator.return?.()));
+        upstream.abort('a stream hook failed');
+        const failure = toGatewayError(error);
+        failed = true;
+        await settle(undefined, failure.code);
+        yield { type: 'error', error: failure, usage: finalUsage! };
+        return;
+      }
+      yield* transformed;
     }
   } finally {
     if (!endedInBackground) {

@@ -36,8 +36,11 @@ export interface Sluice {
   wsUrl: string;
   /** Open WebSocket client connections. */
   connections: ReadonlySet<WebSocket>;
-  /** Applies a new config to new requests; requests in flight finish on the one they started with. */
-  reload(config: Config): void;
+  /**
+   * Applies a new config to new requests; requests in flight finish on the one they started with.
+   * Rejects, changing nothing, when the new config cannot be put together (a hook module that fails).
+   */
+  reload(config: Config): Promise<void>;
   /**
    * Graceful stop: readiness goes false and new connections and requests get `unavailable`, requests
    * in flight run to their end (at most `timeoutMs`, then they are ended), every one is recorded,
@@ -58,6 +61,8 @@ const goingAway = 1001;
 export interface SluiceOptions {
   /** Sees every request start and end (metrics). */
   observer?: RequestObserver;
+  /** The config file's directory, for paths in it (hook modules); the working directory by default. */
+  baseDirectory?: string;
 }
 
 /** Reads `server.tls`'s certificate and key, with an error naming the field at fault. */
@@ -104,8 +109,10 @@ export async function startSluice(config: Config, log: Logger, options: SluiceOp
     stopped: stopped.signal,
     cache: createMemoryResponseCache({ maxBytes: config.cache.max_bytes, ttlMs: config.cache.ttl_ms }),
     hub: createCoalescingHub(),
+    baseDirectory: options.baseDirectory ?? process.cwd(),
+    log,
   };
-  const gateway = createLiveGateway(createGateway(config, shared));
+  const gateway = createLiveGateway(await createGateway(config, shared));
   let currentAuthenticator = createAuthenticator(config.auth);
   const authenticator: Authenticator = { authenticate: (token) => currentAuthenticator.authenticate(token) };
   const wsDoor = createWsDoor({
@@ -158,12 +165,12 @@ export async function startSluice(config: Config, log: Logger, options: SluiceOp
     url: `${tls ? 'https' : 'http'}://${host}:${port}`,
     wsUrl: `${tls ? 'wss' : 'ws'}://${host}:${port}${wsPath}`,
     connections: wsDoor.connections,
-    reload(next) {
+    async reload(next) {
       const changed = fixedFields.filter(
         (field) => JSON.stringify(next[field]) !== JSON.stringify(config[field]),
       );
       if (changed.length > 0) log.warn({ fields: changed }, 'these config sections change only on a restart');
-      gateway.swap(createGateway(next, shared));
+      gateway.swap(await createGateway(next, shared));
       currentAuthenticator = createAuthenticator(next.auth);
       log.info({ models: Object.keys(next.models) }, 'config reloaded');
     },

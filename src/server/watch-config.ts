@@ -9,10 +9,14 @@ import type { Config } from '../config/schema.ts';
  * line naming the error, and the config in force stays. Without a file (the defaults), the
  * environment is read again.
  */
-export function reloadConfig(path: string | undefined, log: Logger, apply: (config: Config) => void): void {
+export async function reloadConfig(
+  path: string | undefined,
+  log: Logger,
+  apply: (config: Config) => Promise<void>,
+): Promise<void> {
   try {
-    // Applying can fail too (a prompt template that does not parse): then nothing changes either.
-    apply(loadConfig({ path }));
+    // Applying can fail too (a prompt template or a hook module that does not load): then nothing changes either.
+    await apply(loadConfig({ path }));
   } catch (error) {
     const message = error instanceof ConfigError ? error.message : String(error);
     log.error({ path, error: message }, 'config reload rejected; the config in force stays');

@@ -140,7 +140,7 @@ describe('request coalescing', () => {
           expected,
         );
         assert.equal(
-          (events.at(-1)?.usage as { output_tokens: number }).output_tokens,
+          (events.at(-1)!.usage as { output_tokens: number }).output_tokens,
           30,
           'each is billed its own usage',
         );

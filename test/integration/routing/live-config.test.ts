@@ -40,7 +40,7 @@ describe('live config', () => {
       const client = await connectTestClient(sluice.wsUrl);
       client.send({ type: 'chat', id: 'inflight', model: 'chat', messages });
       await until(() => first.chatRequests().length === 1);
-      sluice.reload(testConfig(config('second')));
+      await sluice.reload(testConfig(config('second')));
       client.send({ type: 'chat', id: 'fresh', model: 'chat', messages });
       const fresh = await client.collect('fresh');
       assert.equal(fresh[0]?.provider, 'second');

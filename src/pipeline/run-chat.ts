@@ -206,6 +206,12 @@ export async function* runChat(
     return broadcast.subscription;
   };
 
+  /** What a usage costs this user: nothing when the reply came from the cache. */
+  const costOf = (usage: ReportedUsage) => {
+    const cost = admission?.costOf(usage);
+    return cost !== undefined && servedFromCache ? 0 : cost;
+  };
+
   /** Books the request's usage and returns the user's remaining allowance. */
   const settle = async (reported: Usage | undefined, end: string): Promise<QuotaState> => {
     outcome = end;
@@ -239,7 +245,7 @@ export async function* runChat(
       type: 'done',
       finishReason: 'cancelled',
       usage: finalUsage!,
-      costUsd: admission?.costOf(finalUsage!),
+      costUsd: costOf(finalUsage!),
       quota,
     };
   };
@@ -379,7 +385,7 @@ export async function* runChat(
             type: 'done',
             finishReason: 'cancelled',
             usage,
-            costUsd: admission.costOf(usage),
+            costUsd: costOf(usage),
             quota: {},
           };
           return;
@@ -406,7 +412,7 @@ export async function* runChat(
           type: 'done',
           finishReason,
           usage: finalUsage!,
-          costUsd: admission.costOf(finalUsage!),
+          costUsd: costOf(finalUsage!),
           quota,
         };
         return;
@@ -428,7 +434,7 @@ export async function* runChat(
           type: 'done',
           finishReason,
           usage: finalUsage!,
-          costUsd: admission.costOf(finalUsage!),
+          costUsd: costOf(finalUsage!),
           quota,
         };
         return;

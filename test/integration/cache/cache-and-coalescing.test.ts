@@ -187,3 +187,41 @@ describe('request coalescing', () => {
     }
   });
 });
+
+describe('cache hits and quotas', () => {
+  for (const hitsCountTokens of [true, false]) {
+    it(`${hitsCountTokens ? 'counts' : 'does not count'} a hit's tokens against the quota, at a price of zero`, async () => {
+      const upstream = await startFakeOpenAiServer({ script: { deltas: [{ content: 'stored answer' }] } });
+      const sluice = await startTestSluice({
+        cache: { hits_count_tokens: hitsCountTokens },
+        providers: { local: { type: 'openai-compatible', base_url: upstream.baseUrl } },
+        models: { cached: { target: { provider: 'local', model: 'priced' }, cache: 'on' } },
+        pricing: { priced: { input_per_million: 1, output_per_million: 1 } },
+        plans: { default: { tokens_per_day: 100_000 } },
+      });
+      try {
+        const client = await connectTestClient(sluice.wsUrl);
+        const ask = async (id: string) => {
+          client.send({
+            type: 'chat',
+            id,
+            model: 'cached',
+            messages: [{ role: 'user', content: 'same' }],
+            max_tokens: 20,
+          });
+          return (await client.collect(id)).at(-1)!;
+        };
+        const first = await ask('miss');
+        const hit = await ask('hit');
+        const spentByMiss = 100_000 - (first.quota as { tokens_left_today: number }).tokens_left_today;
+        const leftAfterHit = (hit.quota as { tokens_left_today: number }).tokens_left_today;
+        assert.equal((hit.usage as { cost_usd: number }).cost_usd, 0);
+        assert.equal(leftAfterHit, hitsCountTokens ? 100_000 - 2 * spentByMiss : 100_000 - spentByMiss);
+        await client.close();
+      } finally {
+        await sluice.close();
+        await upstream.close();
+      }
+    });
+  }
+});

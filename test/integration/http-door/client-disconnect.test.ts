@@ -2,19 +2,14 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as wait } from 'node:timers/promises';
 import OpenAI from 'openai';
 import { type FakeOpenAiServer, startFakeOpenAiServer } from '../../fakes/fake-openai-server.ts';
 import { type LongSseServer, startLongSseServer } from '../../fakes/fake-sse-server.ts';
 import { startTestSluice, type TestSluice } from '../../helpers/start-test-sluice.ts';
+import { until } from '../../helpers/until.ts';
 import { authWithKey, sdkClient, sluiceApiKey } from './http-door-test-kit.ts';
 
 const question = [{ role: 'user' as const, content: 'Count for me' }];
-
-/** Polls a condition on a short interval: a wait for a state, never an assertion on time. */
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await wait(10);
-}
 
 /** Resolves once the connection that carried the fake's latest chat request has closed. */
 async function latestChatConnectionClosed(upstream: FakeOpenAiServer): Promise<void> {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as wait } from 'node:timers/promises';
 import {
   type FakeHttpServer,
   startFakeHttpServer,
@@ -8,6 +7,7 @@ import {
   writeSseEvent,
 } from '../../fakes/fake-http-server.ts';
 import { startTestSluice, type TestSluice } from '../../helpers/start-test-sluice.ts';
+import { until } from '../../helpers/until.ts';
 import { connectTestClient } from '../../helpers/ws-test-client.ts';
 
 const reportedCompletionTokens = 40;
@@ -25,11 +25,6 @@ function chunk(
     choices: usage ? [] : [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
     ...(usage ? { usage } : {}),
   });
-}
-
-/** Polls a condition: a wait for a state, never an assertion on time. */
-async function until(condition: () => Promise<boolean>): Promise<void> {
-  while (!(await condition())) await wait(20);
 }
 
 describe('quota: what a cancel costs', () => {

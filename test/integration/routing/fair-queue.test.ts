@@ -3,12 +3,8 @@ import { describe, it } from 'node:test';
 import { hashApiKey } from '../../../src/auth/hash-api-key.ts';
 import { startFakeOpenAiServer } from '../../fakes/fake-openai-server.ts';
 import { startTestSluice } from '../../helpers/start-test-sluice.ts';
+import { until } from '../../helpers/until.ts';
 import { connectTestClient } from '../../helpers/ws-test-client.ts';
-
-/** Resolves once `condition` holds, checking after every event-loop turn of the fake's traffic. */
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 describe('routing: a limited backend shared fairly', () => {
   it("does not let one user's burst of 50 delay another user's request by more than one turn", async () => {

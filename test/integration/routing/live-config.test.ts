@@ -5,18 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
-import { setTimeout as wait } from 'node:timers/promises';
 import { startFakeOpenAiServer } from '../../fakes/fake-openai-server.ts';
 import { listeningPort, spawnSluice } from '../../helpers/sluice-process.ts';
 import { startTestSluice, testConfig } from '../../helpers/start-test-sluice.ts';
+import { until } from '../../helpers/until.ts';
 import { connectTestClient } from '../../helpers/ws-test-client.ts';
 
 const messages = [{ role: 'user', content: 'Hello' }];
-
-/** Polls until `check` resolves true: a wait for a state, not an assertion on time. */
-async function until(check: () => Promise<boolean> | boolean): Promise<void> {
-  while (!(await check())) await wait(25);
-}
 
 describe('live config', () => {
   it('applies a reload to new requests while a stream in flight finishes on the config it started with', async () => {

@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as wait } from 'node:timers/promises';
 import { type LongSseServer, startLongSseServer } from '../../fakes/fake-sse-server.ts';
 import { startTestSluice, type TestSluice } from '../../helpers/start-test-sluice.ts';
+import { until } from '../../helpers/until.ts';
 import { connectTestClient } from '../../helpers/ws-test-client.ts';
 
 const eventCount = 60_000;
 const wordBytes = 1024;
 const highWater = 65_536;
-
-/** Polls a condition on a short interval: a wait for a state, never an assertion on time. */
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await wait(10);
-}
 
 describe('WebSocket door: a client that never reads', () => {
   let upstream: LongSseServer;

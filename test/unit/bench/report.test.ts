@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { LatencySummary } from '../../../bench/latency-summary.ts';
+import {
+  addedLatency,
+  bytesPerConnection,
+  checkTargets,
+  cpuSecondsPerMillionTokens,
+  type IdleRow,
+  renderTable,
+  type StreamRow,
+} from '../../../bench/report.ts';
+import type { StreamResult } from '../../../bench/stream-measurements.ts';
+
+const latency = (p50: number, p99: number): LatencySummary => ({ count: 100, p50, p90: p99, p99, max: p99 });
+
+function result(overrides: Partial<StreamResult> = {}): StreamResult {
+  return {
+    requests: 500,
+    completed: 500,
+    errors: 0,
+    errorSamples: [],
+    tokens: 50_000,
+    frames: 50_000,
+    ttft: latency(1, 4),
+    gap: latency(3, 6),
+    elapsedMs: 2000,
+    ...overrides,
+  };
+}
+
+const direct: StreamRow = {
+  kind: 'streams',
+  scenario: '50-streams',
+  path: 'direct',
+  result: result(),
+  rigBusy: 0.5,
+};
+const throughSluice: StreamRow = {
+  kind: 'streams',
+  scenario: '50-streams',
+  path: 'sluice ws',
+  result: result({ ttft: latency(1.4, 6.5) }),
+  sluice: { cpuSeconds: 0.9, peakRssBytes: 90 * 1024 * 1024, coreBusy: 0.5 },
+  rigBusy: 0.95,
+};
+const idle: IdleRow = {
+  kind: 'idle',
+  scenario: '10k-idle',
+  connections: 10_000,
+  result: { opened: 10_000, stillOpen: 10_000, errors: 0, errorSamples: [] },
+  rssBeforeBytes: 100 * 1024 * 1024,
+  rssAfterBytes: 100 * 1024 * 1024 + 10_000 * 8 * 1024,
+  peakRssBytes: 200 * 1024 * 1024,
+  rigBusy: 0.1,
+};
+
+describe('the report', () => {
+  it('prices CPU per million tokens, and says nothing when no token went through', () => {
+    assert.equal(cpuSecondsPerMillionTokens(0.9, 50_000), 18);
+    assert.ok(Number.isNaN(cpuSecondsPerMillionTokens(1, 0)));
+  });
+
+  it('measures what Sluice added against the direct run at the same percentile', () => {
+    const added = addedLatency(throughSluice.result.ttft, direct.result.ttft);
+    assert.ok(Math.abs(added.p50 - 0.4) < 1e-9);
+    assert.ok(Math.abs(added.p99 - 2.5) < 1e-9);
+  });
+
+  it('divides the RSS the idle connections added by the connections opened', () => {
+    assert.equal(bytesPerConnection(idle), 8 * 1024);
+  });
+
+  it('checks each target it has figures for, and flags a row whose rig core was saturated', () => {
+    const checks = checkTargets([direct, throughSluice, idle]);
+    const byTarget = new Map(checks.map((check) => [check.target, check]));
+    assert.equal(byTarget.get('added TTFT p50 ≤ 0.5 ms at 50 streams')?.met, true);
+    assert.equal(byTarget.get('added TTFT p99 ≤ 3 ms at 50 streams')?.met, true);
+    assert.equal(byTarget.get('added TTFT p99 ≤ 3 ms at 50 streams')?.rigSaturated, true);
+    assert.equal(byTarget.get('relay cost ≤ 20 CPU-s per million tokens at 50 streams')?.met, true);
+    assert.equal(byTarget.get('≤ 20 KiB per idle WebSocket connection')?.met, true);
+    assert.equal(byTarget.get('10000 idle connections with no error')?.met, true);
+    assert.equal(byTarget.has('RSS ≤ 100 MiB at 200 streams'), false);
+  });
+
+  it('misses a target the figures exceed', () => {
+    const costly = { ...throughSluice, sluice: { cpuSeconds: 5, peakRssBytes: 0, coreBusy: 1 } };
+    const check = checkTargets([direct, costly]).find((entry) => entry.target.startsWith('relay cost'));
+    assert.equal(check?.met, false);
+    assert.equal(check?.measured, '100.00 CPU-s/Mtok');
+  });
+
+  it('prints one table row per run, with the added latency on the Sluice row and the saturation flag', () => {
+    const lines = renderTable([direct, throughSluice, idle]).split('\n');
+    assert.equal(lines.length, 5);
+    const sluiceCells = lines[3]!.split('|').map((cell) => cell.trim());
+    assert.deepEqual(sluiceCells.slice(1, 17), [
+      '50-streams',
+      'sluice ws',
+      '500',
+      '0',
+      '25000',
+      '1.40',
+      '6.50',
+      '6.50',
+      '+0.40',
+      '+2.50',
+      '6.00',
+      '18.0',
+      '90',
+      '45% (50%)',
+      '95% SATURATED',
+      '',
+    ]);
+    assert.match(lines[4]!, /8\.0 KiB per idle connection/);
+  });
+});

@@ -42,7 +42,9 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down');
     await sluice.drain(drainMs);
     log.info('stopped');
-    // The logger writes asynchronously: let its last lines out before the process ends.
+    // The logger writes asynchronously: let its last lines out before the process ends, but never
+    // wait on a closed stdout (pino retries a write that failed with EPIPE for ever).
+    setTimeout(() => process.exit(0), 2000);
     log.flush(() => process.exit(0));
   };
   process.on('SIGTERM', () => void stop('SIGTERM', config.server.drain_timeout_ms));

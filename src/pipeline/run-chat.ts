@@ -16,7 +16,7 @@ import type { ChatRequest, ProviderRequest } from '../spec/chat-request.ts';
 import type { FinishReason, OutputPart, StreamPart } from '../spec/stream-part.ts';
 import type { Usage } from '../spec/usage.ts';
 import { startRequestTrace } from '../tracing/start-request-trace.ts';
-import { aborted, ignoreRejection, whenAborted } from './abort-signal-promise.ts';
+import { aborted, createAbortRace, ignoreRejection, whenAborted } from './abort-signal-promise.ts';
 import { drainUpstream } from './drain-upstream.ts';
 import type { GatewayEvent, QuotaState, ReportedUsage } from './gateway-event.ts';
 import { createOutputTally } from './output-tally.ts';
@@ -107,6 +107,7 @@ export async function* runChat(
   let onCancel: 'abort' | 'drain' = 'abort';
   let stopTimers = () => {};
   let stopListening = () => {};
+  let stopRacing = () => {};
   let outcome = 'abandoned';
   let finalUsage: ReportedUsage | undefined;
   let endedInBackground = false;
@@ -359,12 +360,18 @@ export async function* runChat(
     };
 
     const transform = steps.hooks.streamTransform({ ...hookContext, request: effective });
+    /** The normal end: text the stream hooks held back, then `done` with the usage booked. */
+    async function* endWithDone(reported: Usage | undefined, finishReason: FinishReason) {
+      if (transform) yield* transform.flush();
+      const quota = await settle(reported, finishReason);
+      yield { type: 'done' as const, finishReason, usage: finalUsage!, costUsd: costOf(finalUsage!), quota };
+    }
     const iterator = stream[Symbol.asyncIterator]();
-    const clientGone = whenAborted(signal);
-    const upstreamStopped = whenAborted(upstream.signal);
+    const race = createAbortRace([signal, upstream.signal]);
+    stopRacing = race.dispose;
     for (;;) {
       const next = iterator.next();
-      const result = await Promise.race([next, clientGone, upstreamStopped]);
+      const result = await race.read(next);
       if (result === aborted) {
         ignoreRejection(next);
         if (!upstream.signal.aborted && onCancel === 'drain') {
@@ -403,18 +410,8 @@ export async function* runChat(
       }
       const part = result.value;
       if (part.type === 'finish') {
-        // Text the stream hooks held back goes out before the end.
-        if (transform) yield* transform.flush();
-        const finishReason: FinishReason =
-          part.finishReason === 'length' && admission.limitedByQuota ? 'quota' : part.finishReason;
-        const quota = await settle(part.usage, finishReason);
-        yield {
-          type: 'done',
-          finishReason,
-          usage: finalUsage!,
-          costUsd: costOf(finalUsage!),
-          quota,
-        };
+        const limited = part.finishReason === 'length' && admission.limitedByQuota;
+        yield* endWithDone(part.usage, limited ? 'quota' : part.finishReason);
         return;
       }
       if (part.type === 'error') {
@@ -427,16 +424,7 @@ export async function* runChat(
         // The provider went past max_tokens: stop there, as it should have.
         upstream.abort('max_tokens reached');
         ignoreRejection(Promise.resolve(iterator.return?.()));
-        if (transform) yield* transform.flush();
-        const finishReason: FinishReason = admission.limitedByQuota ? 'quota' : 'length';
-        const quota = await settle(undefined, finishReason);
-        yield {
-          type: 'done',
-          finishReason,
-          usage: finalUsage!,
-          costUsd: costOf(finalUsage!),
-          quota,
-        };
+        yield* endWithDone(undefined, admission.limitedByQuota ? 'quota' : 'length');
         return;
       }
       lastOutputAt = performance.now();
@@ -461,6 +449,7 @@ export async function* runChat(
       yield* transformed;
     }
   } finally {
+    stopRacing();
     if (!endedInBackground) {
       stopListening();
       stopTimers();

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import type { Identity } from '../auth/identity.ts';
@@ -22,6 +23,8 @@ export interface ClientConnectionOptions {
   identity: Identity;
   /** The user's plan and remaining allowance, for `ready`. */
   limits: Record<string, unknown>;
+  /** The TCP (or TLS) socket under the WebSocket, for batching writes. */
+  rawSocket: Duplex;
 }
 
 /** Why a request's controller was aborted when its client left: not a failure, a cancellation. */
@@ -38,12 +41,13 @@ export function serveClientConnection({
   log,
   identity,
   limits,
+  rawSocket,
 }: ClientConnectionOptions): void {
   const openRequests = new Map<string, AbortController>();
   const highWater = config.server.send_high_water_bytes;
   let badFrames = 0;
 
-  const sender = createConnectionSender(socket);
+  const sender = createConnectionSender(socket, rawSocket);
   const send = (text: string) => sender.send(text);
 
   const refuseFrame = (error: GatewayError, id?: string) => {

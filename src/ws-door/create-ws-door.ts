@@ -120,7 +120,15 @@ export function createWsDoor({ config, gateway, authenticator, log, accepting }:
           connections.delete(webSocket);
           closed();
         });
-        serveClientConnection({ socket: webSocket, gateway, config, log, identity, limits });
+        serveClientConnection({
+          socket: webSocket,
+          gateway,
+          config,
+          log,
+          identity,
+          limits,
+          rawSocket: socket,
+        });
       });
     },
     close(code, reason) {

@@ -12,22 +12,51 @@ interface ReasoningDeltaFields {
   reasoning?: string | null;
 }
 
-function* deltaToParts(
+function deltaToParts(
   delta: ChatCompletionChunk.Choice.Delta & ReasoningDeltaFields,
-): Generator<StreamPart> {
+  out: StreamPart[],
+): void {
   // Only one field is read, so a server that sends both (one as an alias) does not double the text.
   const reasoning = delta.reasoning_content ?? delta.reasoning;
-  if (reasoning) yield { type: 'reasoning-delta', text: reasoning };
-  if (delta.content) yield { type: 'text-delta', text: delta.content };
+  if (reasoning) out.push({ type: 'reasoning-delta', text: reasoning });
+  if (delta.content) out.push({ type: 'text-delta', text: delta.content });
   for (const toolCall of delta.tool_calls ?? []) {
-    yield {
+    out.push({
       type: 'tool-call-delta',
       index: toolCall.index,
       ...(toolCall.id ? { id: toolCall.id } : {}),
       ...(toolCall.function?.name ? { name: toolCall.function.name } : {}),
       argumentsDelta: toolCall.function?.arguments ?? '',
-    };
+    });
   }
+}
+
+/**
+ * Converts Chat Completions chunks to parts, synchronously, one chunk at a time (the relay's hot
+ * path). The finish is held until the stream ends because the usage arrives after it, in a chunk of
+ * its own with `choices: []`; a stream without a `finish_reason` gets no `finish`.
+ */
+export function createOpenAiChunkConverter() {
+  let finishReason: FinishReason | undefined;
+  let usage: CompletionUsage | undefined;
+  return {
+    /** Appends the parts of one chunk to `out`. */
+    add(chunk: ChatCompletionChunk, out: StreamPart[]): void {
+      // Some servers put the usage on the finish chunk or on every chunk: the last one is the total.
+      if (chunk.usage) usage = chunk.usage;
+      // Sluice never asks for `n > 1`, so the first choice is the only one.
+      const choice = chunk.choices[0];
+      if (!choice) return;
+      deltaToParts(choice.delta, out);
+      if (choice.finish_reason) finishReason = mapOpenAiFinishReason(choice.finish_reason);
+    },
+    /** The one `finish` part, once the stream has ended; undefined when no finish reason came. */
+    finish(): StreamPart | undefined {
+      return finishReason === undefined
+        ? undefined
+        : { type: 'finish', finishReason, usage: convertOpenAiUsage(usage) };
+    },
+  };
 }
 
 /**
@@ -38,16 +67,12 @@ function* deltaToParts(
 export async function* openAiChunksToParts(
   chunks: AsyncIterable<ChatCompletionChunk>,
 ): AsyncGenerator<StreamPart> {
-  let finishReason: FinishReason | undefined;
-  let usage: CompletionUsage | undefined;
+  const converter = createOpenAiChunkConverter();
+  const parts: StreamPart[] = [];
   for await (const chunk of chunks) {
-    // Some servers put the usage on the finish chunk or on every chunk: the last one is the total.
-    if (chunk.usage) usage = chunk.usage;
-    // Sluice never asks for `n > 1`, so the first choice is the only one.
-    const choice = chunk.choices[0];
-    if (!choice) continue;
-    yield* deltaToParts(choice.delta);
-    if (choice.finish_reason) finishReason = mapOpenAiFinishReason(choice.finish_reason);
+    converter.add(chunk, parts);
+    yield* parts.splice(0);
   }
-  if (finishReason !== undefined) yield { type: 'finish', finishReason, usage: convertOpenAiUsage(usage) };
+  const finish = converter.finish();
+  if (finish) yield finish;
 }

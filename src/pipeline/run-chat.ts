@@ -337,7 +337,10 @@ export async function* runChat(
         stream = opened.stream;
         answered = opened.target;
       }
-      target = route.targets.find((candidate) => candidate.provider === answered.provider) ?? target;
+      target =
+        route.targets.find(
+          (candidate) => candidate.provider === answered.provider && candidate.model === answered.model,
+        ) ?? target;
       granted.bindTarget(answered);
     } catch (error) {
       if (signal.aborted || upstream.signal.aborted) {

@@ -30,16 +30,21 @@ export function encodeStart(
   return JSON.stringify(event);
 }
 
-/** `delta`: one piece of output. */
-export function encodeDelta(id: string, seq: number, part: OutputPart): string {
-  if (part.type === 'text-delta') return JSON.stringify({ type: 'delta', id, seq, text: part.text });
-  if (part.type === 'reasoning-delta')
-    return JSON.stringify({ type: 'delta', id, seq, reasoning: part.text });
-  const toolCall: Record<string, unknown> = { index: part.index };
-  if (part.id !== undefined) toolCall.id = part.id;
-  if (part.name !== undefined) toolCall.name = part.name;
-  toolCall.arguments = part.argumentsDelta;
-  return JSON.stringify({ type: 'delta', id, seq, tool_call: toolCall });
+/**
+ * Encodes one request's `delta` frames. The part of the frame that never changes (type and id) is
+ * encoded once per request rather than once per token: this runs for every token relayed.
+ */
+export function createDeltaEncoder(id: string): (seq: number, part: OutputPart) => string {
+  const head = `{"type":"delta","id":${JSON.stringify(id)},"seq":`;
+  return (seq, part) => {
+    if (part.type === 'text-delta') return `${head}${seq},"text":${JSON.stringify(part.text)}}`;
+    if (part.type === 'reasoning-delta') return `${head}${seq},"reasoning":${JSON.stringify(part.text)}}`;
+    const toolCall: Record<string, unknown> = { index: part.index };
+    if (part.id !== undefined) toolCall.id = part.id;
+    if (part.name !== undefined) toolCall.name = part.name;
+    toolCall.arguments = part.argumentsDelta;
+    return `${head}${seq},"tool_call":${JSON.stringify(toolCall)}}`;
+  };
 }
 
 /** `done`: the request ended normally, by cancel, or at the user's limit. */

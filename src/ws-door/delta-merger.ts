@@ -1,5 +1,5 @@
 import type { OutputPart } from '../spec/stream-part.ts';
-import { encodeDelta } from '../wire/encode-ws-event.ts';
+import { createDeltaEncoder } from '../wire/encode-ws-event.ts';
 import type { ConnectionSender } from './connection-sender.ts';
 
 /**
@@ -20,6 +20,7 @@ export function createDeltaMerger(options: {
   nextSeq(): number;
 }) {
   const { sender, requestId, highWaterBytes, mergeLimit, nextSeq } = options;
+  const encodeDelta = createDeltaEncoder(requestId);
   let pending: { type: 'text-delta' | 'reasoning-delta'; text: string } | undefined;
   let draining: Promise<void> | undefined;
 
@@ -27,7 +28,7 @@ export function createDeltaMerger(options: {
     if (!pending) return;
     const part = pending;
     pending = undefined;
-    sender.send(encodeDelta(requestId, nextSeq(), part));
+    sender.send(encodeDelta(nextSeq(), part));
   };
 
   const flushWhenDrained = () => {
@@ -43,7 +44,7 @@ export function createDeltaMerger(options: {
     push(part: OutputPart): Promise<void> | undefined {
       if (!sender.isOpen()) return undefined;
       if (!pending && sender.buffered() < highWaterBytes) {
-        sender.send(encodeDelta(requestId, nextSeq(), part));
+        sender.send(encodeDelta(nextSeq(), part));
         return undefined;
       }
       const mergeable = part.type !== 'tool-call-delta' && (!pending || pending.type === part.type);
@@ -54,7 +55,7 @@ export function createDeltaMerger(options: {
         return undefined;
       }
       flush();
-      sender.send(encodeDelta(requestId, nextSeq(), part));
+      sender.send(encodeDelta(nextSeq(), part));
       return flushWhenDrained();
     },
     /** Sends whatever is pending, before the request's terminal event. */

@@ -40,3 +40,11 @@ export function createAbortRace(signals: readonly AbortSignal[]) {
     },
   };
 }
+
+/** Aborts `controller` with the signal's reason when `signal` aborts (at once if it has); returns the unlink. */
+export function abortWhen(signal: AbortSignal, controller: AbortController): () => void {
+  const follow = () => controller.abort(signal.reason);
+  if (signal.aborted) follow();
+  else signal.addEventListener('abort', follow, { once: true });
+  return () => signal.removeEventListener('abort', follow);
+}

@@ -16,7 +16,7 @@ import type { ChatRequest, ProviderRequest } from '../spec/chat-request.ts';
 import type { FinishReason, OutputPart, StreamPart } from '../spec/stream-part.ts';
 import type { Usage } from '../spec/usage.ts';
 import { startRequestTrace } from '../tracing/start-request-trace.ts';
-import { aborted, createAbortRace, ignoreRejection, whenAborted } from './abort-signal-promise.ts';
+import { aborted, abortWhen, createAbortRace, ignoreRejection, whenAborted } from './abort-signal-promise.ts';
 import { drainUpstream } from './drain-upstream.ts';
 import type { GatewayEvent, QuotaState, ReportedUsage } from './gateway-event.ts';
 import { createOutputTally } from './output-tally.ts';
@@ -166,6 +166,24 @@ export async function* runChat(
     });
   };
 
+  /** Opens the route's upstream for this request (trying its targets in turn) under `signal`. */
+  const openRoute = (
+    route: ResolvedRoute,
+    granted: Admission,
+    callSignal: AbortSignal,
+    onTry: (target: RoutedTarget) => void,
+  ) =>
+    openUpstream({
+      route,
+      user: identity.user,
+      requestFor: (candidate) => toProviderRequest(effective, candidate, granted.maxTokens),
+      signal: callSignal,
+      log,
+      requestId: context.requestId,
+      traceparentFor: (candidate) => requestTrace.startUpstream(candidate),
+      onTry,
+    });
+
   /**
    * Starts the one upstream call that identical requests share, read by its own pump, and returns
    * this request's subscription to it (as the first of its clients).
@@ -173,19 +191,8 @@ export async function* runChat(
   const leadSharedCall = (route: ResolvedRoute, key: string, granted: Admission, storeReply: boolean) => {
     const shared = new AbortController();
     const broadcast = steps.hub.lead(key, { upstream: shared })!;
-    const stopNow = () => shared.abort(steps.stopped.reason);
-    if (steps.stopped.aborted) stopNow();
-    else steps.stopped.addEventListener('abort', stopNow, { once: true });
-    void openUpstream({
-      route,
-      user: identity.user,
-      requestFor: (candidate) => toProviderRequest(effective, candidate, granted.maxTokens),
-      signal: shared.signal,
-      log,
-      requestId: context.requestId,
-      traceparentFor: (candidate) => requestTrace.startUpstream(candidate),
-      onTry: () => {},
-    })
+    const unlink = abortWhen(steps.stopped, shared);
+    void openRoute(route, granted, shared.signal, () => {})
       .then((sharedUpstream) =>
         pumpToBroadcast({
           opened: sharedUpstream,
@@ -203,7 +210,7 @@ export async function* runChat(
       .catch((error: unknown) =>
         broadcast.end({ type: 'error', error: toGatewayError(error, 'upstream_error') }),
       )
-      .finally(() => steps.stopped.removeEventListener('abort', stopNow));
+      .finally(unlink);
     return broadcast.subscription;
   };
 
@@ -280,10 +287,7 @@ export async function* runChat(
       };
       if (signal.aborted) forwardAbort();
       else signal.addEventListener('abort', forwardAbort, { once: true });
-      const stopNow = () => upstream.abort(steps.stopped.reason);
-      if (steps.stopped.aborted) stopNow();
-      else steps.stopped.addEventListener('abort', stopNow, { once: true });
-      stopListening = () => steps.stopped.removeEventListener('abort', stopNow);
+      stopListening = abortWhen(steps.stopped, upstream);
       const key = cacheKey({
         route: route.name,
         targets: route.targets.map(({ provider, model, params }) => ({ provider, model, params })),
@@ -322,17 +326,8 @@ export async function* runChat(
         stream = { [Symbol.asyncIterator]: () => iterator as AsyncIterator<StreamPart> };
       } else {
         stopTimers = startUpstreamTimers(upstream, route.timeouts, () => lastOutputAt);
-        opened = await openUpstream({
-          route,
-          user: identity.user,
-          requestFor: (candidate) => toProviderRequest(effective, candidate, granted.maxTokens),
-          signal: upstream.signal,
-          log,
-          requestId: context.requestId,
-          traceparentFor: (candidate) => requestTrace.startUpstream(candidate),
-          onTry: (candidate) => {
-            target = candidate;
-          },
+        opened = await openRoute(route, granted, upstream.signal, (candidate) => {
+          target = candidate;
         });
         stream = opened.stream;
         answered = opened.target;

@@ -1,29 +1,38 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { Plan } from './plan-schema.ts';
 
 /** A concurrency slot held by a running request; releasing it twice is harmless. */
 export type SlotRelease = () => void;
 
+/** Where a limiter keeps its counts: this process's memory, or a store shared by instances. */
+export interface LimiterBackend {
+  create(options: { points: number; duration: number; keyPrefix: string }): RateLimiterAbstract;
+  /** Turns a store failure (not a refusal) into the error to fail with. */
+  failure(error: unknown): unknown;
+  /** Hears of a slot that could not be given back (it stays taken). */
+  onReleaseError?(error: unknown): void;
+}
+
+/** Counts in this process's memory. */
+export const memoryLimiterBackend: LimiterBackend = {
+  create: (options) => new RateLimiterMemory(options),
+  failure: (error) => error,
+};
+
 /**
  * Requests-per-minute and concurrent-stream limits per plan, with rate-limiter-flexible. The
  * concurrency limiter never expires its points (duration 0): a request takes one and gives it back.
  */
-export function createRateLimiters() {
-  const perMinute = new Map<string, RateLimiterMemory>();
-  const concurrent = new Map<string, RateLimiterMemory>();
+export function createRateLimiters(backend: LimiterBackend = memoryLimiterBackend) {
+  const limiters = new Map<string, RateLimiterAbstract>();
 
-  const limiterFor = (
-    cache: Map<string, RateLimiterMemory>,
-    key: string,
-    points: number,
-    duration: number,
-  ) => {
-    const cacheKey = `${key}:${points}`;
-    let limiter = cache.get(cacheKey);
+  const limiterFor = (name: string, points: number, duration: number) => {
+    const keyPrefix = `${name}:${points}`;
+    let limiter = limiters.get(keyPrefix);
     if (!limiter) {
-      limiter = new RateLimiterMemory({ points, duration, keyPrefix: cacheKey });
-      cache.set(cacheKey, limiter);
+      limiter = backend.create({ points, duration, keyPrefix });
+      limiters.set(keyPrefix, limiter);
     }
     return limiter;
   };
@@ -32,11 +41,11 @@ export function createRateLimiters() {
     /** Counts one request against the plan's per-minute limit; throws `rate_limited` past it. */
     async countRequest(planName: string, plan: Plan, user: string): Promise<void> {
       if (plan.requests_per_minute === undefined) return;
-      const limiter = limiterFor(perMinute, `rpm:${planName}`, plan.requests_per_minute, 60);
+      const limiter = limiterFor(`rpm:${planName}`, plan.requests_per_minute, 60);
       try {
         await limiter.consume(user);
       } catch (rejection) {
-        if (!(rejection instanceof RateLimiterRes)) throw rejection;
+        if (!(rejection instanceof RateLimiterRes)) throw backend.failure(rejection);
         throw new GatewayError('rate_limited', `at most ${plan.requests_per_minute} requests per minute`, {
           retryAfterMs: rejection.msBeforeNext,
         });
@@ -47,12 +56,12 @@ export function createRateLimiters() {
     async takeStreamSlot(planName: string, plan: Plan, user: string): Promise<SlotRelease> {
       const limit = plan.concurrent_streams;
       if (limit === undefined) return () => {};
-      const limiter = limiterFor(concurrent, `streams:${planName}`, limit, 0);
-      const giveBack = () => void limiter.reward(user, 1);
+      const limiter = limiterFor(`streams:${planName}`, limit, 0);
+      const giveBack = () => void limiter.reward(user, 1).catch((error) => backend.onReleaseError?.(error));
       try {
         await limiter.consume(user);
       } catch (rejection) {
-        if (!(rejection instanceof RateLimiterRes)) throw rejection;
+        if (!(rejection instanceof RateLimiterRes)) throw backend.failure(rejection);
         // A refused consume still counted its point; return it so the refusal holds no slot.
         giveBack();
         throw new GatewayError('rate_limited', `at most ${limit} concurrent streams`);

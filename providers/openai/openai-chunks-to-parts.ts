@@ -58,21 +58,3 @@ export function createOpenAiChunkConverter() {
     },
   };
 }
-
-/**
- * Turns a Chat Completions chunk stream into parts, ending with exactly one `finish` when the upstream
- * sent a `finish_reason`. The finish is held until the stream ends because the usage arrives after it,
- * in a chunk of its own with `choices: []`. A stream without a `finish_reason` yields no `finish`.
- */
-export async function* openAiChunksToParts(
-  chunks: AsyncIterable<ChatCompletionChunk>,
-): AsyncGenerator<StreamPart> {
-  const converter = createOpenAiChunkConverter();
-  const parts: StreamPart[] = [];
-  for await (const chunk of chunks) {
-    converter.add(chunk, parts);
-    yield* parts.splice(0);
-  }
-  const finish = converter.finish();
-  if (finish) yield finish;
-}

@@ -1,5 +1,5 @@
-import { decodeGenerator, encode } from 'gpt-tokenizer';
 import type { ChatMessage } from '../../src/spec/chat-request.ts';
+import { o200kTokenizer } from '../../src/usage/o200k-tokenizer.ts';
 
 const shortReply =
   'Hello from Sluice! This reply comes from the built-in demo provider, so no API key is needed. Add a provider to your config (or set OPENAI_API_KEY or ANTHROPIC_API_KEY) and ask for its model to talk to a real LLM.';
@@ -9,6 +9,7 @@ const longParagraph =
 
 /** Splits text into real (o200k) tokens, so the demo streams and counts exactly like an OpenAI model. */
 export function splitIntoTokens(text: string): string[] {
+  const { decodeGenerator, encode } = o200kTokenizer();
   return [...decodeGenerator(encode(text))];
 }
 

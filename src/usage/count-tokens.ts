@@ -1,9 +1,9 @@
-import { countTokens as countO200kTokens } from 'gpt-tokenizer';
 import type { ChatMessage } from '../spec/chat-request.ts';
+import { o200kTokenizer } from './o200k-tokenizer.ts';
 
 /** Tokens in a text, by the o200k tokenizer: exact for OpenAI's current models, a close estimate for others. */
 export function countTextTokens(text: string): number {
-  return text.length === 0 ? 0 : countO200kTokens(text);
+  return text.length === 0 ? 0 : o200kTokenizer().countTokens(text);
 }
 
 /** Per-message framing tokens OpenAI's chat format adds around each message. */

@@ -62,6 +62,12 @@ export interface AdmitInput {
   candidates: readonly UpstreamTarget[];
 }
 
+/** The request's input tokens by Sluice's own count: its messages and its tool definitions. */
+function countInputTokens(request: ChatRequest): number {
+  const toolTokens = request.tools ? countTextTokens(JSON.stringify(request.tools)) : 0;
+  return countMessageTokens(request.messages) + toolTokens;
+}
+
 const allowanceWords = { minute: 'per-minute', day: 'daily', month: 'monthly' } as const;
 
 const perToken = (price: Price | undefined): TokenPrice | undefined =>
@@ -151,8 +157,9 @@ export function createQuotaGuard(store: UsageStore, limiters: RateLimiters, poli
       // Only a limited plan needs a bound on the reply: then one is set when the client gave none.
       const metered = limits.length > 0;
       const wanted = asked ?? (metered ? settings.default_max_tokens : 0);
-      const toolTokens = request.tools ? countTextTokens(JSON.stringify(request.tools)) : 0;
-      const inputTokens = countMessageTokens(request.messages) + toolTokens;
+      // Only an allowance needs the input counted before the call; without one the reservation books
+      // no input, and settling books what the provider reported (or Sluice's count when it did not).
+      const inputTokens = metered ? countInputTokens(request) : 0;
       let reservation: Awaited<ReturnType<UsageStore['reserve']>>;
       try {
         reservation = await store.reserve({

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { createOpenAiChatAdapter } from '../openai/create-openai-chat-adapter.ts';
-import { createOpenAiClient, defaultOpenAiTimeoutMs } from '../openai/create-openai-client.ts';
+import { defaultOpenAiTimeoutMs, openAiAdapterLoadedLazily } from '../openai/openai-adapter-loaded-lazily.ts';
 import { defineProviderKind } from '../shared/provider-kind.ts';
 
 const openAiCompatibleConfigSchema = z.strictObject({
@@ -21,16 +20,15 @@ export const openAiCompatibleProvider = defineProviderKind({
   type: 'openai-compatible',
   configSchema: openAiCompatibleConfigSchema,
   create(config) {
-    const client = createOpenAiClient({
-      apiKey: config.api_key,
-      baseUrl: config.base_url,
-      timeoutMs: config.timeout_ms,
-      headers: config.headers,
-    });
-    // `max_tokens` because many compatible servers do not know OpenAI's newer `max_completion_tokens`.
-    return createOpenAiChatAdapter(client, {
-      maxTokensField: 'max_tokens',
-      includeUsage: config.include_usage,
-    });
+    return openAiAdapterLoadedLazily(
+      {
+        apiKey: config.api_key,
+        baseUrl: config.base_url,
+        timeoutMs: config.timeout_ms,
+        headers: config.headers,
+      },
+      // `max_tokens` because many compatible servers do not know OpenAI's newer `max_completion_tokens`.
+      { maxTokensField: 'max_tokens', includeUsage: config.include_usage },
+    );
   },
 });

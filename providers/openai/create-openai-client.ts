@@ -1,8 +1,5 @@
 import OpenAI from 'openai';
 
-/** How long to wait for the response headers, the SDK's own default (ten minutes). */
-export const defaultOpenAiTimeoutMs = 600_000;
-
 /** What both OpenAI kinds configure on the SDK client. */
 export interface OpenAiClientSettings {
   /** Absent for servers that need no key: then no `Authorization` header is sent at all. */

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { defineProviderKind } from '../shared/provider-kind.ts';
-import { createOpenAiChatAdapter } from './create-openai-chat-adapter.ts';
-import { createOpenAiClient, defaultOpenAiTimeoutMs } from './create-openai-client.ts';
+import { defaultOpenAiTimeoutMs, openAiAdapterLoadedLazily } from './openai-adapter-loaded-lazily.ts';
 
 const openAiConfigSchema = z.strictObject({
   type: z.literal('openai'),
@@ -17,12 +16,14 @@ export const openAiProvider = defineProviderKind({
   type: 'openai',
   configSchema: openAiConfigSchema,
   create(config) {
-    const client = createOpenAiClient({
-      apiKey: config.api_key,
-      baseUrl: config.base_url,
-      organization: config.organization,
-      timeoutMs: config.timeout_ms,
-    });
-    return createOpenAiChatAdapter(client, { maxTokensField: 'max_completion_tokens', includeUsage: true });
+    return openAiAdapterLoadedLazily(
+      {
+        apiKey: config.api_key,
+        baseUrl: config.base_url,
+        organization: config.organization,
+        timeoutMs: config.timeout_ms,
+      },
+      { maxTokensField: 'max_completion_tokens', includeUsage: true },
+    );
   },
 });

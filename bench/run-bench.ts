@@ -40,6 +40,7 @@ const usage = `Usage: npm run bench [-- options]
   --profile            profile Sluice (--cpu-prof) under the 200-stream scenario and summarise the profile
   --profile-dir <dir>  where the .cpuprofile is kept (default: a new temporary directory)
   --log-level <level>  Sluice's log level (default: info, the production default)
+  --node-flags=<flags> extra flags for Sluice's node, space-separated (e.g. --node-flags="--max-semi-space-size=2")
 `;
 
 interface Options {
@@ -48,6 +49,8 @@ interface Options {
   seconds?: number;
   profileDir?: string;
   logLevel: string;
+  /** Extra flags for the node process that runs Sluice. */
+  nodeFlags: string[];
 }
 
 function parseOptions(): Options {
@@ -59,6 +62,7 @@ function parseOptions(): Options {
       profile: { type: 'boolean', default: false },
       'profile-dir': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
+      'node-flags': { type: 'string', default: '' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -84,6 +88,7 @@ function parseOptions(): Options {
       ? (values['profile-dir'] ?? mkdtempSync(join(tmpdir(), 'sluice-profile-')))
       : undefined,
     logLevel: values['log-level'],
+    nodeFlags: values['node-flags'].split(' ').filter((flag) => flag !== ''),
   };
 }
 
@@ -115,7 +120,7 @@ async function startSluice(rig: Rig): Promise<SluiceUnderTest> {
     : [];
   const sluice = rig.processes.spawn({
     name: 'sluice',
-    nodeArgs: [...profileFlags, 'src/main.ts', '--config', configPath],
+    nodeArgs: [...rig.options.nodeFlags, ...profileFlags, 'src/main.ts', '--config', configPath],
     cpus: rig.layout.sluiceCpus,
     cwd: repositoryRoot,
   });
@@ -297,7 +302,8 @@ async function run(options: Options, processes: ChildProcesses, workDir: string)
     : 'one CPU: nothing pinned, so Sluice and the rig share it and every figure includes the rig';
   process.stdout.write(
     `Sluice benchmark, ${options.full ? 'full' : 'short'} run, ${new Date().toISOString()}\n` +
-      `${describeMachine(layout)}\n${pinning}; Sluice log level ${options.logLevel}\n\n`,
+      `${describeMachine(layout)}\n${pinning}; Sluice log level ${options.logLevel}` +
+      `${options.nodeFlags.length > 0 ? `, node flags ${options.nodeFlags.join(' ')}` : ''}\n\n`,
   );
 
   const fake = processes.spawn({

@@ -39,8 +39,8 @@ export async function connectRedis(url: string, options: RedisClientOptions = {}
 }
 
 /** The error every Redis-backed store throws when Redis cannot answer: callers fail closed. */
-export function redisUnavailable(cause: unknown): GatewayError {
-  return new GatewayError('unavailable', 'the usage store is unavailable', { cause });
+export function redisUnavailable(cause: unknown, what = 'the usage store'): GatewayError {
+  return new GatewayError('unavailable', `${what} is unavailable`, { cause });
 }
 
 /** A Redis URL without its password, for messages. */

@@ -72,12 +72,22 @@ function withAnonymousDefault(raw: Record<string, unknown>): Record<string, unkn
   return { ...raw, auth: { anonymous: { enabled: typeof host === 'string' && loopbackHosts.has(host) } } };
 }
 
+/** Takes the Redis address from `REDIS_URL` when the config asks for Redis without naming one. */
+function withRedisUrl(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const store = typeof raw.store === 'string' ? { backend: raw.store } : raw.store;
+  if (typeof store !== 'object' || store === null || !env.REDIS_URL) return raw;
+  const { backend, redis } = store as { backend?: unknown; redis?: unknown };
+  if (backend !== 'redis') return raw;
+  const redisBlock = (typeof redis === 'object' && redis !== null ? redis : {}) as Record<string, unknown>;
+  return { ...raw, store: { ...store, redis: { url: env.REDIS_URL, ...redisBlock } } };
+}
+
 /** Adds what every config gets before validation: the demo, the listen overrides, the anonymous default. */
 export function completeRawConfig(
   raw: Record<string, unknown>,
   env: NodeJS.ProcessEnv,
 ): Record<string, unknown> {
-  return withAnonymousDefault(withListenOverrides(withDemo(raw), env));
+  return withAnonymousDefault(withListenOverrides(withRedisUrl(withDemo(raw), env), env));
 }
 
 export interface LoadConfigOptions {

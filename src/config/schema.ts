@@ -19,9 +19,41 @@ const perIpSchema = z.strictObject({
   handshakes_per_minute: z.number().int().min(1).default(600),
 });
 
-const storeSchema = z.strictObject({
-  /** The embedded SQLite database holding the usage ledger (`:memory:` keeps nothing across restarts). */
-  path: z.string().min(1).default('./data/sluice.db'),
+const redisStoreSchema = z.strictObject({
+  /** `redis://[:password@]host:port[/db]` (or `rediss://`); `REDIS_URL` when not set here. */
+  url: z.string().min(1).optional(),
+  /** Put before every key, so that several deployments (or test runs) can share one Redis. */
+  prefix: z.string().default('sluice:'),
+  /** How long one Redis command may take before the request it serves fails with `unavailable`. */
+  command_timeout_ms: z.number().int().min(10).default(2000),
+});
+
+/** `store: redis` is short for `store: {backend: redis}`. */
+const storeSchema = z.preprocess(
+  (value) => (typeof value === 'string' ? { backend: value } : value),
+  z.strictObject({
+    /**
+     * `embedded`: one instance, quotas in its SQLite ledger. `redis`: many instances share quotas,
+     * rate limits, the response cache, coalescing and resumable streams through Redis.
+     */
+    backend: z.enum(['embedded', 'redis']).default('embedded'),
+    /** This instance's SQLite usage ledger (`:memory:` keeps nothing across restarts). */
+    path: z.string().min(1).default('./data/sluice.db'),
+    redis: redisStoreSchema.default(redisStoreSchema.parse({})),
+  }),
+);
+
+/** Resumable streams: every request's frames are kept so a client that lost its connection can `resume`. */
+const resumeSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** How long a request whose client vanished runs on, waiting to be resumed, before it is aborted. */
+  grace_ms: z.number().int().min(0).default(30_000),
+  /** How long a request's frames stay resumable after it ended. */
+  retention_ms: z.number().int().min(1000).default(60_000),
+  /** The most frames kept per request; a resume that needs an older one gets `not_found`. */
+  max_events: z.number().int().min(16).default(10_000),
+  /** In memory (no Redis): the most bytes of ended requests' frames kept; the oldest go first. */
+  max_memory_bytes: z.number().int().min(65_536).default(16_777_216),
 });
 
 const tlsSchema = z.strictObject({
@@ -75,6 +107,7 @@ export const configSchema = z
     pricing: z.record(z.string().min(1), priceSchema).default({}),
     quota: quotaSettingsSchema.default(quotaSettingsSchema.parse({})),
     store: storeSchema.default(storeSchema.parse({})),
+    resume: resumeSchema.default(resumeSchema.parse({})),
     cache: cacheConfigSchema.default(cacheConfigSchema.parse({})),
     /** Pre, stream and done hooks, in order (built-ins or modules by path, relative to the config file). */
     hooks: hooksConfigSchema,
@@ -84,6 +117,13 @@ export const configSchema = z
     telemetry: telemetryConfigSchema.default(telemetryConfigSchema.parse({})),
   })
   .superRefine((config, context) => {
+    if (config.store.backend === 'redis' && config.store.redis.url === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['store', 'redis', 'url'],
+        message: 'required with `backend: redis` (or set REDIS_URL)',
+      });
+    }
     const plans = [
       ...config.auth.api_keys.map((key, index) => ({
         plan: key.plan,

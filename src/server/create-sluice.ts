@@ -8,7 +8,6 @@ import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { type Authenticator, createAuthenticator } from '../auth/create-authenticator.ts';
 import { createCoalescingHub } from '../cache/coalescing-hub.ts';
-import { createMemoryResponseCache } from '../cache/memory-response-cache.ts';
 import { ConfigError } from '../config/load-config.ts';
 import type { Config } from '../config/schema.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
@@ -20,9 +19,8 @@ import { createGateway, type GatewayShared } from '../pipeline/create-gateway.ts
 import { createLiveGateway } from '../pipeline/live-gateway.ts';
 import type { RequestObserver } from '../pipeline/request-observer.ts';
 import { createRequestTracker } from '../pipeline/request-tracker.ts';
-import { createRateLimiters } from '../quota/create-rate-limiters.ts';
 import { createTargetRegistry } from '../routing/target-registry.ts';
-import { openSqliteUsageStore } from '../store/sqlite/sqlite-usage-store.ts';
+import { openBackends } from '../store/open-backends.ts';
 import { startTracing } from '../tracing/start-tracing.ts';
 import { createWsDoor, wsPath } from '../ws-door/create-ws-door.ts';
 
@@ -84,13 +82,14 @@ function readTlsCredentials(tls: NonNullable<Config['server']['tls']>): { cert: 
 }
 
 /** Config fields a reload cannot change: they shape the listening socket and the process. */
-const fixedFields = ['server', 'store', 'telemetry', 'cache'] as const;
+const fixedFields = ['server', 'store', 'resume', 'telemetry', 'cache'] as const;
 
 /** Builds the whole gateway from a validated config and starts listening. */
 export async function startSluice(config: Config, log: Logger, options: SluiceOptions = {}): Promise<Sluice> {
   // Read first, so a bad certificate stops start-up before anything is opened.
   const tls = config.server.tls && readTlsCredentials(config.server.tls);
-  const store = openSqliteUsageStore(config.store.path);
+  const backends = await openBackends(config, log);
+  const { store } = backends;
   const tracing = startTracing(config.telemetry, log);
   const stopping = new AbortController();
   const stopped = new AbortController();
@@ -102,13 +101,14 @@ export async function startSluice(config: Config, log: Logger, options: SluiceOp
   const observers = [tracker.observer, metrics.observer, ...(options.observer ? [options.observer] : [])];
   const shared: GatewayShared = {
     store,
-    limiters: createRateLimiters(),
+    limiters: backends.limiters,
     registry: createTargetRegistry(),
     observer: fanOutObserver(observers),
     stopping: stopping.signal,
     stopped: stopped.signal,
-    cache: createMemoryResponseCache({ maxBytes: config.cache.max_bytes, ttlMs: config.cache.ttl_ms }),
+    cache: backends.cache,
     hub: createCoalescingHub(),
+    sharedCalls: backends.sharedCalls,
     baseDirectory: options.baseDirectory ?? process.cwd(),
     log,
   };
@@ -121,6 +121,7 @@ export async function startSluice(config: Config, log: Logger, options: SluiceOp
     authenticator,
     log,
     accepting: () => !stopping.signal.aborted,
+    resume: backends.resume,
   });
   const handleHttp = createHttpHandler({
     gateway,
@@ -155,8 +156,7 @@ export async function startSluice(config: Config, log: Logger, options: SluiceOp
     await closed;
     // Requests ended by the close settle before the ledger goes.
     await tracker.whenIdle();
-    await store.close();
-    await shared.cache.close();
+    await backends.close();
     await tracing.shutdown();
   };
 

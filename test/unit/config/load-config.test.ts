@@ -88,4 +88,37 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ path: writeConfig('server: [unclosed\n'), env: {} }), /invalid YAML/);
     assert.throws(() => loadConfig({ path: '/nonexistent/sluice.yaml', env: {} }), /cannot read config/);
   });
+
+  it('takes `store: redis` as the Redis backend, its address from REDIS_URL unless the file names one', () => {
+    const short = loadConfig({
+      path: writeConfig('store: redis\n'),
+      env: { REDIS_URL: 'redis://10.0.0.5:6379' },
+    });
+    assert.equal(short.store.backend, 'redis');
+    assert.equal(short.store.redis.url, 'redis://10.0.0.5:6379');
+    assert.equal(short.store.redis.prefix, 'sluice:');
+    const named = loadConfig({
+      path: writeConfig(
+        'store:\n  backend: redis\n  redis: { url: "redis://cache:6379/2", prefix: "gw:" }\n',
+      ),
+      env: { REDIS_URL: 'redis://10.0.0.5:6379' },
+    });
+    assert.equal(named.store.redis.url, 'redis://cache:6379/2');
+    assert.equal(named.store.redis.prefix, 'gw:');
+    assert.equal(loadConfig({ env: { REDIS_URL: 'redis://10.0.0.5:6379' } }).store.backend, 'embedded');
+  });
+
+  it('refuses the Redis backend with no address anywhere', () => {
+    assert.throws(
+      () => loadConfig({ path: writeConfig('store: redis\n'), env: {} }),
+      /store\.redis\.url: required with `backend: redis` \(or set REDIS_URL\)/,
+    );
+  });
+
+  it('makes streams resumable by default, with a grace period and a retention time', () => {
+    const { resume } = loadConfig({ env: {} });
+    assert.equal(resume.enabled, true);
+    assert.ok(resume.grace_ms > 0);
+    assert.ok(resume.retention_ms > 0);
+  });
 });

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Identity } from '../auth/identity.ts';
 import type { CoalescingHub } from '../cache/coalescing-hub.ts';
 import type { ResponseCache } from '../cache/response-cache.ts';
+import type { SharedCalls } from '../cache/shared-calls.ts';
 import type { Config } from '../config/schema.ts';
 import { createHookRunner } from '../hooks/create-hook-runner.ts';
 import { createPromptLibrary, type PromptLibrary } from '../prompts/create-prompt-library.ts';
@@ -57,6 +58,8 @@ export interface GatewayShared {
   stopped: AbortSignal;
   cache: ResponseCache;
   hub: CoalescingHub<SourceItem>;
+  /** Present with Redis: identical requests on other instances share calls too. */
+  sharedCalls?: SharedCalls;
   /** Where the config file is: hook module paths are relative to it. */
   baseDirectory: string;
   log: Logger;
@@ -64,7 +67,7 @@ export interface GatewayShared {
 
 /** Wires one config into a gateway: adapters per provider, a router over the model routes, the quota step. */
 export async function createGateway(config: Config, shared: GatewayShared): Promise<Gateway> {
-  const { store, limiters, registry, observer, stopping, stopped, cache, hub } = shared;
+  const { store, limiters, registry, observer, stopping, stopped, cache, hub, sharedCalls } = shared;
   const router = createRouter(config, createProviders(config), registry);
   const quota = createQuotaGuard(store, limiters, () => ({
     plans: config.plans,
@@ -86,6 +89,7 @@ export async function createGateway(config: Config, shared: GatewayShared): Prom
     prompts,
     cache,
     hub,
+    sharedCalls,
     hooks,
     hitsCountTokens: config.cache.hits_count_tokens,
   };

@@ -1,5 +1,6 @@
 import type { Broadcast } from '../cache/coalescing-hub.ts';
 import type { CacheRecorder } from '../cache/create-cache-recorder.ts';
+import type { SharedCallPublisher } from '../cache/shared-calls.ts';
 import { GatewayError, isGatewayError } from '../errors/gateway-error.ts';
 import type { OpenedUpstream } from '../routing/open-upstream.ts';
 import type { ChatMessage } from '../spec/chat-request.ts';
@@ -25,6 +26,8 @@ export interface PumpOptions {
     recorder: CacheRecorder;
     save(reply: NonNullable<ReturnType<CacheRecorder['finish']>>): Promise<void>;
   };
+  /** Present when other instances follow this call: every item is published for them too. */
+  mirror?: SharedCallPublisher;
 }
 
 /**
@@ -34,13 +37,17 @@ export interface PumpOptions {
  * identical request arriving then finds it there.
  */
 export async function pumpToBroadcast(options: PumpOptions): Promise<void> {
-  const { opened, broadcast, upstream, store } = options;
+  const { opened, upstream, store, mirror } = options;
+  const publish = (item: SourceItem) => {
+    options.broadcast.publish(item);
+    mirror?.publish(item);
+  };
   let lastOutputAt = 0;
   const stopTimers = startUpstreamTimers(upstream, options.timeouts, () => lastOutputAt);
   const tally = createOutputTally(() => options.messages);
   let terminal: StreamPart | undefined;
   try {
-    broadcast.publish({ type: 'start', model: opened.target.model, provider: opened.target.provider });
+    publish({ type: 'start', model: opened.target.model, provider: opened.target.provider });
     store?.recorder.start({ model: opened.target.model, provider: opened.target.provider });
     for await (const part of opened.stream) {
       if (part.type === 'finish' || part.type === 'error') {
@@ -50,8 +57,8 @@ export async function pumpToBroadcast(options: PumpOptions): Promise<void> {
       lastOutputAt = performance.now();
       tally.add(part);
       store?.recorder.add(part);
-      broadcast.publish(part);
-      await broadcast.readersCaughtUp(maxLagItems);
+      publish(part);
+      await options.broadcast.readersCaughtUp(maxLagItems);
     }
   } catch (error) {
     terminal = {
@@ -80,5 +87,7 @@ export async function pumpToBroadcast(options: PumpOptions): Promise<void> {
     });
     if (reply) await store.save(reply).catch(() => {});
   } else store?.recorder.fail();
-  broadcast.end(terminal);
+  options.broadcast.end(terminal);
+  mirror?.publish(terminal);
+  mirror?.end();
 }

@@ -5,6 +5,7 @@ import type { CoalescingHub } from '../cache/coalescing-hub.ts';
 import { createCacheRecorder } from '../cache/create-cache-recorder.ts';
 import { decideCacheUse } from '../cache/decide-cache-use.ts';
 import type { ResponseCache } from '../cache/response-cache.ts';
+import type { SharedCalls } from '../cache/shared-calls.ts';
 import { GatewayError, isGatewayError, toGatewayError } from '../errors/gateway-error.ts';
 import type { HookRequestContext, HookRunner } from '../hooks/create-hook-runner.ts';
 import { applyRenderedPrompt } from '../prompts/apply-rendered-prompt.ts';
@@ -21,9 +22,9 @@ import { drainUpstream } from './drain-upstream.ts';
 import type { GatewayEvent, QuotaState, ReportedUsage } from './gateway-event.ts';
 import { createOutputTally } from './output-tally.ts';
 import type { SourceItem } from './pump-to-broadcast.ts';
-import { pumpToBroadcast } from './pump-to-broadcast.ts';
 import { replayCachedReply } from './replay-cached-reply.ts';
 import type { RequestObserver, RequestSummary } from './request-observer.ts';
+import { startSharedCall } from './start-shared-call.ts';
 import { startUpstreamTimers } from './upstream-timers.ts';
 
 /** Who is asking, and the request's own handles. */
@@ -48,6 +49,8 @@ export interface PipelineSteps {
   hooks: HookRunner;
   cache: ResponseCache;
   hub: CoalescingHub<SourceItem>;
+  /** Present with Redis: identical requests on other instances share calls too. */
+  sharedCalls?: SharedCalls;
   /** Whether a cache hit's tokens count against token quotas (always at a price of zero). */
   hitsCountTokens: boolean;
   /** Aborted while the server drains: new requests are refused with its reason. */
@@ -184,35 +187,22 @@ export async function* runChat(
       onTry,
     });
 
-  /**
-   * Starts the one upstream call that identical requests share, read by its own pump, and returns
-   * this request's subscription to it (as the first of its clients).
-   */
-  const leadSharedCall = (route: ResolvedRoute, key: string, granted: Admission, storeReply: boolean) => {
-    const shared = new AbortController();
-    const broadcast = steps.hub.lead(key, { upstream: shared })!;
-    const unlink = abortWhen(steps.stopped, shared);
-    void openRoute(route, granted, shared.signal, () => {})
-      .then((sharedUpstream) =>
-        pumpToBroadcast({
-          opened: sharedUpstream,
-          broadcast,
-          upstream: shared,
-          timeouts: route.timeouts,
-          messages: effective.messages,
-          // A reply cut short by this user's allowance is not the reply others would get.
-          store:
-            storeReply && !granted.limitedByQuota
-              ? { recorder: createCacheRecorder(), save: (reply) => steps.cache.set(key, reply) }
-              : undefined,
-        }),
-      )
-      .catch((error: unknown) =>
-        broadcast.end({ type: 'error', error: toGatewayError(error, 'upstream_error') }),
-      )
-      .finally(unlink);
-    return broadcast.subscription;
-  };
+  /** Starts the one upstream call that identical requests share; returns this request's subscription. */
+  const leadSharedCall = (route: ResolvedRoute, key: string, granted: Admission, storeReply: boolean) =>
+    startSharedCall({
+      key,
+      hub: steps.hub,
+      sharedCalls: steps.sharedCalls,
+      stopped: steps.stopped,
+      open: (callSignal) => openRoute(route, granted, callSignal, () => {}),
+      timeouts: route.timeouts,
+      messages: effective.messages,
+      // A reply cut short by this user's allowance is not the reply others would get.
+      store:
+        storeReply && !granted.limitedByQuota
+          ? { recorder: createCacheRecorder(), save: (reply) => steps.cache.set(key, reply) }
+          : undefined,
+    });
 
   /** What a usage costs this user: nothing when the reply came from the cache. */
   const costOf = (usage: ReportedUsage) => {

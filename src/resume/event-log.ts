@@ -11,6 +11,12 @@ export interface LoggedEvent {
   frame: string;
 }
 
+/** How a log ends. */
+export interface EndOptions {
+  /** Forget the log for new readers (and new claims) at once, instead of after the retention time. */
+  forget?: boolean;
+}
+
 /** What a reader may pass to `read`. */
 export interface ReadOptions {
   /** Ends the iteration (without an error) as soon as it aborts, also while waiting for live events. */
@@ -29,10 +35,25 @@ export interface ReadOptions {
 export interface EventLog {
   /** Starts an empty log for a request that `owner` (a user name) made. */
   open(requestId: string, owner: string): Promise<void>;
+  /**
+   * Starts an empty log only if none is kept under this id (one ended with `forget`, or expired, is
+   * not): the first of several writers racing for an id wins, on any instance. Resolves to whether
+   * this caller won.
+   */
+  claim(requestId: string, owner: string): Promise<boolean>;
   /** Adds the request's next frame; rejects with `not_found` when the log is unknown or expired. */
   append(requestId: string, event: LoggedEvent): Promise<void>;
-  /** Marks the request finished: readers stop after its last frame, and the retention time starts. */
-  end(requestId: string): Promise<void>;
+  /**
+   * Keeps an open log from expiring while its writer has nothing to write (a silent upstream);
+   * rejects with `not_found` when the log is unknown or expired.
+   */
+  touch(requestId: string): Promise<void>;
+  /**
+   * Marks the request finished: readers stop after its last frame, and the retention time starts.
+   * With `forget`, new readers get `not_found` at once and the id can be claimed again; readers
+   * already reading still get every frame to the end.
+   */
+  end(requestId: string, options?: EndOptions): Promise<void>;
   /**
    * Every kept event after `afterSeq`, in order, then the live ones as they are appended, until the
    * log ends. It rejects with `not_found` (see `isEventLogNotFound`) when the log is unknown or

@@ -1,4 +1,4 @@
-import { type EventLog, eventLogGap, eventLogNotFound, type LoggedEvent } from './event-log.ts';
+import { type EventLog, eventLogGap, eventLogNotFound } from './event-log.ts';
 
 /** Bounds of the in-memory event log. */
 export interface MemoryEventLogOptions {
@@ -6,12 +6,20 @@ export interface MemoryEventLogOptions {
   retentionMs: number;
   /** The most events kept per request; older ones are dropped first. */
   maxEvents: number;
+  /**
+   * The most bytes (frame text) that ended logs may hold together; past it the oldest ended logs are
+   * forgotten early. Logs of running requests are never dropped for it. Unbounded by default.
+   */
+  maxEndedBytes?: number;
 }
 
 interface RequestLog {
   owner: string;
-  /** The last `maxEvents` events, oldest first, with consecutive seqs. */
-  events: LoggedEvent[];
+  /** The last `maxEvents` frames, oldest first; the first has seq `firstSeq`, the rest follow on. */
+  frames: string[];
+  firstSeq: number;
+  /** Characters of frame text held, for the bound on ended logs. */
+  bytes: number;
   ended: boolean;
   /** Readers waiting for the next event or the end. */
   waiting: Set<() => void>;
@@ -20,10 +28,16 @@ interface RequestLog {
 
 /**
  * An `EventLog` in this process's memory: enough for a single instance, where a client reconnects to
- * the same process. An open log lives until its writer ends it; an ended one `retentionMs` longer.
+ * the same process. An open log lives until its writer ends it; an ended one `retentionMs` longer,
+ * or less when ended logs together pass `maxEndedBytes`. Frames are kept as the very strings that
+ * were sent, so logging a frame copies nothing.
  */
 export function createMemoryEventLog(options: MemoryEventLogOptions): EventLog {
   const logs = new Map<string, RequestLog>();
+  /** Ended logs, oldest end first (a Map keeps insertion order), for the byte bound. */
+  const endedLogs = new Map<RequestLog, string>();
+  const maxEndedBytes = options.maxEndedBytes ?? Number.POSITIVE_INFINITY;
+  let endedBytes = 0;
 
   const wake = (log: RequestLog) => {
     for (const resume of log.waiting) resume();
@@ -34,32 +48,63 @@ export function createMemoryEventLog(options: MemoryEventLogOptions): EventLog {
     if (log === undefined || log.ended) throw eventLogNotFound(requestId);
     return log;
   };
+  /** Removes a log from the index; its readers already reading finish with what it holds. */
+  const forget = (requestId: string, log: RequestLog) => {
+    if (logs.get(requestId) === log) logs.delete(requestId);
+    clearTimeout(log.expiry);
+    if (endedLogs.delete(log)) endedBytes -= log.bytes;
+  };
+  const start = (requestId: string, owner: string) => {
+    const previous = logs.get(requestId);
+    if (previous !== undefined) {
+      // Readers of the replaced log stop at its end instead of waiting for events that never come.
+      previous.ended = true;
+      forget(requestId, previous);
+      wake(previous);
+    }
+    logs.set(requestId, { owner, frames: [], firstSeq: 0, bytes: 0, ended: false, waiting: new Set() });
+  };
 
   return {
     async open(requestId, owner) {
-      const previous = logs.get(requestId);
-      if (previous !== undefined) {
-        // Readers of the replaced log stop at its end instead of waiting for events that never come.
-        previous.ended = true;
-        clearTimeout(previous.expiry);
-        wake(previous);
-      }
-      logs.set(requestId, { owner, events: [], ended: false, waiting: new Set() });
+      start(requestId, owner);
+    },
+    async claim(requestId, owner) {
+      if (logs.has(requestId)) return false;
+      start(requestId, owner);
+      return true;
     },
     async append(requestId, event) {
       const log = openLog(requestId);
-      log.events.push({ seq: event.seq, frame: event.frame });
-      if (log.events.length > options.maxEvents) log.events.shift();
+      if (log.frames.length === 0) log.firstSeq = event.seq;
+      log.frames.push(event.frame);
+      log.bytes += event.frame.length;
+      if (log.frames.length > options.maxEvents) {
+        log.bytes -= log.frames.shift()?.length ?? 0;
+        log.firstSeq += 1;
+      }
       wake(log);
     },
-    async end(requestId) {
+    async touch(requestId) {
+      // An open log never expires in memory: only whether it is open is checked.
+      openLog(requestId);
+    },
+    async end(requestId, endOptions = {}) {
       const log = openLog(requestId);
       log.ended = true;
-      log.expiry = setTimeout(() => {
-        if (logs.get(requestId) === log) logs.delete(requestId);
-      }, options.retentionMs);
-      log.expiry.unref();
       wake(log);
+      if (endOptions.forget) {
+        forget(requestId, log);
+        return;
+      }
+      log.expiry = setTimeout(() => forget(requestId, log), options.retentionMs);
+      log.expiry.unref();
+      endedLogs.set(log, requestId);
+      endedBytes += log.bytes;
+      for (const [oldest, oldestId] of endedLogs) {
+        if (endedBytes <= maxEndedBytes) break;
+        forget(oldestId, oldest);
+      }
     },
     async *read(requestId, afterSeq, readOptions = {}) {
       const { signal } = readOptions;
@@ -71,13 +116,12 @@ export function createMemoryEventLog(options: MemoryEventLogOptions): EventLog {
       try {
         let lastSeq = Math.max(afterSeq, -1);
         while (!signal?.aborted) {
-          const oldest = log.events[0];
-          if (oldest !== undefined && oldest.seq > lastSeq + 1) throw eventLogGap(requestId, lastSeq);
+          if (log.frames.length > 0 && log.firstSeq > lastSeq + 1) throw eventLogGap(requestId, lastSeq);
           // Seqs have no holes, so the next event's place follows from the oldest one kept.
-          const next = oldest === undefined ? undefined : log.events[lastSeq + 1 - oldest.seq];
-          if (next !== undefined) {
-            yield { seq: next.seq, frame: next.frame };
-            lastSeq = next.seq;
+          const frame = log.frames[lastSeq + 1 - log.firstSeq];
+          if (frame !== undefined) {
+            lastSeq += 1;
+            yield { seq: lastSeq, frame };
           } else if (log.ended) {
             return;
           } else {
@@ -96,12 +140,11 @@ export function createMemoryEventLog(options: MemoryEventLogOptions): EventLog {
       return logs.get(requestId)?.owner;
     },
     async close() {
-      for (const log of logs.values()) {
-        clearTimeout(log.expiry);
+      for (const [requestId, log] of logs) {
         log.ended = true;
+        forget(requestId, log);
         wake(log);
       }
-      logs.clear();
     },
   };
 }

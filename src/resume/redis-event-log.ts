@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { GatewayError, isGatewayError } from '../errors/gateway-error.ts';
+import { createRedisScript } from '../store/redis/redis-script.ts';
 import { type EventLog, eventLogGap, eventLogNotFound, type LoggedEvent } from './event-log.ts';
 
 /** Where and how long the Redis event log keeps requests' frames. */
@@ -23,6 +24,14 @@ export interface RedisEventLogOptions {
   blockMs?: number;
 }
 
+/** Takes the owner key only if it is free, and then clears any events an older log left behind. */
+const claimScript = createRedisScript(`
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  redis.call('DEL', KEYS[2])
+  return 1
+end
+return 0`);
+
 /** The most events one read command fetches, so that a long replay never becomes one huge reply. */
 const pageSize = 256;
 
@@ -44,11 +53,20 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
   const ownerKey = (requestId: string) => `${prefix}{${requestId}}:owner`;
   const followers = new Set<Redis>();
 
-  /** Runs a MULTI whose last command refreshes the owner key, which tells whether the log exists. */
-  const writeToOpenLog = async (requestId: string, transaction: ReturnType<Redis['multi']>) => {
-    const results = await call(() => transaction.pexpire(ownerKey(requestId), retentionMs).exec());
+  /**
+   * Runs a MULTI that then refreshes the owner key, which tells whether the log exists; with
+   * `forget`, the owner key is deleted last instead, so new readers and claims find no log.
+   */
+  const writeToOpenLog = async (
+    requestId: string,
+    transaction: ReturnType<Redis['multi']>,
+    forget = false,
+  ) => {
+    transaction.pexpire(ownerKey(requestId), retentionMs);
+    if (forget) transaction.del(ownerKey(requestId));
+    const results = await call(() => transaction.exec());
     for (const [error] of results ?? []) if (error) throw unavailable(error);
-    if (results?.at(-1)?.[1] !== 1) throw eventLogNotFound(requestId);
+    if (results?.at(forget ? -2 : -1)?.[1] !== 1) throw eventLogNotFound(requestId);
   };
 
   const follow = async () => {
@@ -83,6 +101,10 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
       const results = await call(() => transaction.exec());
       for (const [error] of results ?? []) if (error) throw unavailable(error);
     },
+    async claim(requestId, owner) {
+      const keys = [ownerKey(requestId), eventsKey(requestId)];
+      return (await call(() => claimScript.run(redis, keys, [owner, retentionMs]))) === 1;
+    },
     async append(requestId, event) {
       const key = eventsKey(requestId);
       const transaction = redis
@@ -91,11 +113,15 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
         .pexpire(key, retentionMs);
       await writeToOpenLog(requestId, transaction);
     },
-    async end(requestId) {
+    async touch(requestId) {
+      const key = eventsKey(requestId);
+      await writeToOpenLog(requestId, redis.multi().pexpire(key, retentionMs));
+    },
+    async end(requestId, endOptions = {}) {
       const key = eventsKey(requestId);
       // `*` gives the marker the current time as its id: far above any seq, so it sorts last.
       const transaction = redis.multi().xadd(key, '*', 'end', '1').pexpire(key, retentionMs);
-      await writeToOpenLog(requestId, transaction);
+      await writeToOpenLog(requestId, transaction, endOptions.forget);
     },
     async *read(requestId, afterSeq, readOptions = {}) {
       const { signal } = readOptions;

@@ -7,6 +7,7 @@ import type { Authenticator } from '../auth/create-authenticator.ts';
 import type { Config } from '../config/schema.ts';
 import { toGatewayError } from '../errors/gateway-error.ts';
 import type { Gateway } from '../pipeline/create-gateway.ts';
+import type { ResumeService } from '../resume/create-resume-service.ts';
 import { serveClientConnection } from './client-connection.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { createPerIpGuard } from './per-ip-guard.ts';
@@ -52,10 +53,19 @@ export interface WsDoorOptions {
   log: Logger;
   /** False while the server drains: new connections are refused with 503. */
   accepting(): boolean;
+  /** Present when streams are resumable. */
+  resume?: ResumeService;
 }
 
 /** Creates the WebSocket door; the HTTP server hands it its `upgrade` events. */
-export function createWsDoor({ config, gateway, authenticator, log, accepting }: WsDoorOptions): WsDoor {
+export function createWsDoor({
+  config,
+  gateway,
+  authenticator,
+  log,
+  accepting,
+  resume,
+}: WsDoorOptions): WsDoor {
   const connections = new Set<WebSocket>();
   const perIp = createPerIpGuard(config.server.per_ip);
   const server = new WebSocketServer({
@@ -128,6 +138,7 @@ export function createWsDoor({ config, gateway, authenticator, log, accepting }:
           identity,
           limits,
           rawSocket: socket,
+          resume,
         });
       });
     },

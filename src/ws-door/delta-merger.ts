@@ -13,13 +13,15 @@ import type { ConnectionSender } from './connection-sender.ts';
  */
 export function createDeltaMerger(options: {
   sender: ConnectionSender;
+  /** Sends one encoded frame (to the client, and wherever else the request's frames go). */
+  send(frame: string): void;
   requestId: string;
   highWaterBytes: number;
   mergeLimit: number;
   /** Numbers frames: the next `seq` of this request. */
   nextSeq(): number;
 }) {
-  const { sender, requestId, highWaterBytes, mergeLimit, nextSeq } = options;
+  const { sender, send, requestId, highWaterBytes, mergeLimit, nextSeq } = options;
   const encodeDelta = createDeltaEncoder(requestId);
   let pending: { type: 'text-delta' | 'reasoning-delta'; text: string } | undefined;
   let draining: Promise<void> | undefined;
@@ -28,7 +30,7 @@ export function createDeltaMerger(options: {
     if (!pending) return;
     const part = pending;
     pending = undefined;
-    sender.send(encodeDelta(nextSeq(), part));
+    send(encodeDelta(nextSeq(), part));
   };
 
   const flushWhenDrained = () => {
@@ -42,9 +44,14 @@ export function createDeltaMerger(options: {
   return {
     /** Sends or merges one part; a returned promise means: wait before pulling the next part. */
     push(part: OutputPart): Promise<void> | undefined {
-      if (!sender.isOpen()) return undefined;
+      if (!sender.isOpen()) {
+        // The client is gone, so nothing congests: frames go on to the resume log as they come.
+        flush();
+        send(encodeDelta(nextSeq(), part));
+        return undefined;
+      }
       if (!pending && sender.buffered() < highWaterBytes) {
-        sender.send(encodeDelta(nextSeq(), part));
+        send(encodeDelta(nextSeq(), part));
         return undefined;
       }
       const mergeable = part.type !== 'tool-call-delta' && (!pending || pending.type === part.type);
@@ -55,7 +62,7 @@ export function createDeltaMerger(options: {
         return undefined;
       }
       flush();
-      sender.send(encodeDelta(nextSeq(), part));
+      send(encodeDelta(nextSeq(), part));
       return flushWhenDrained();
     },
     /** Sends whatever is pending, before the request's terminal event. */

@@ -20,6 +20,8 @@ describe('WebSocket door: cancellation', () => {
     sluice = await startTestSluice({
       providers: { local: { type: 'openai-compatible', base_url: upstream.baseUrl } },
       models: { counter: { target: { provider: 'local', model: 'counter-1' } } },
+      // Without resumable streams a disconnect cancels at once (test/integration/resume covers the grace period).
+      resume: { enabled: false },
     });
   });
   after(async () => {

@@ -152,4 +152,56 @@ export function testEventLogContract(makeLogs: EventLogFactory, skip: string | f
     await writer.end('a1');
     assert.deepEqual(await collect(reader.read('a1', -1)), [0]);
   });
+
+  test('lets only the first of racing writers claim an id, on any instance', async ({ writer, reader }) => {
+    const claims = await Promise.all([
+      writer.claim('k1', 'a'),
+      reader.claim('k1', 'b'),
+      writer.claim('k1', 'c'),
+    ]);
+    assert.deepEqual(
+      claims.filter((won) => won),
+      [true],
+    );
+    assert.equal(await reader.claim('k1', 'd'), false);
+  });
+
+  test('frees a claimed id for a new claim once its log ends with forget, while readers finish', async ({
+    writer,
+    reader,
+  }) => {
+    assert.equal(await writer.claim('k1', 'a'), true);
+    await appendAll(writer, 'k1', 0, 2);
+    // The reader must have found the log before it is forgotten: its first event proves it did.
+    const events = reader.read('k1', -1)[Symbol.asyncIterator]();
+    assert.deepEqual((await events.next()).value, eventOf(0));
+    await writer.end('k1', { forget: true });
+    assert.deepEqual(await collect({ [Symbol.asyncIterator]: () => events }), [1, 2]);
+    await assert.rejects(collect(reader.read('k1', -1)), { code: 'not_found' });
+    assert.equal(await reader.claim('k1', 'b'), true);
+    await reader.append('k1', eventOf(0));
+    await reader.end('k1', { forget: true });
+  });
+
+  test('keeps an ended log from a new claim until it is forgotten', async ({ writer, reader }) => {
+    await writer.open('a1', 'ada');
+    await writer.end('a1');
+    assert.equal(await reader.claim('a1', 'bob'), false);
+  });
+
+  test(
+    'keeps an open log that is touched alive past its retention time',
+    async ({ writer, reader }) => {
+      await writer.open('a1', 'ada');
+      await writer.append('a1', eventOf(0));
+      for (let round = 0; round < 8; round++) {
+        await writer.touch('a1');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.equal(await reader.owner('a1'), 'ada');
+      await writer.end('a1');
+      await assert.rejects(writer.touch('never-opened'), { code: 'not_found' });
+    },
+    { retentionMs: 60 },
+  );
 }

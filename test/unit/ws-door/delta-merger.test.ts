@@ -9,18 +9,25 @@ function slowConnection(highWater: number) {
   const frames: Array<Record<string, unknown>> = [];
   let buffered = 0;
   let drained = Promise.withResolvers<void>();
+  let open = true;
   const sender: ConnectionSender = {
     send(text) {
+      if (!open) return;
       frames.push(JSON.parse(text));
       buffered += text.length;
     },
     flushed: () => (buffered === 0 ? Promise.resolve() : drained.promise),
     buffered: () => buffered,
-    isOpen: () => true,
+    isOpen: () => open,
   };
   return {
     sender,
+    send: (text: string) => sender.send(text),
     frames,
+    /** The client goes away. */
+    close() {
+      open = false;
+    },
     /** The client reads everything queued. */
     async read() {
       buffered = 0;
@@ -40,6 +47,7 @@ describe('delta merger', () => {
     let seq = 0;
     const merger = createDeltaMerger({
       sender: connection.sender,
+      send: connection.send,
       requestId: 'r',
       highWaterBytes: 1_000_000,
       mergeLimit: 100,
@@ -61,6 +69,7 @@ describe('delta merger', () => {
     let seq = 0;
     const merger = createDeltaMerger({
       sender: connection.sender,
+      send: connection.send,
       requestId: 'r',
       highWaterBytes: 200,
       mergeLimit: 1000,
@@ -88,6 +97,7 @@ describe('delta merger', () => {
     let seq = 0;
     const merger = createDeltaMerger({
       sender: connection.sender,
+      send: connection.send,
       requestId: 'r',
       highWaterBytes: 10,
       mergeLimit: 6,
@@ -112,5 +122,29 @@ describe('delta merger', () => {
       connection.frames.map((frame) => frame.text ?? (frame.tool_call as { name: string }).name),
       ['first', 'abcdef', 'ghi', 'f'],
     );
+  });
+
+  it('once the client is gone, sends every part on at once, after what was pending, for the resume log', () => {
+    const connection = slowConnection(10);
+    const logged: string[] = [];
+    let seq = 0;
+    const merger = createDeltaMerger({
+      sender: connection.sender,
+      send: (frame) => {
+        connection.send(frame);
+        logged.push(JSON.parse(frame).text);
+      },
+      requestId: 'r',
+      highWaterBytes: 10,
+      mergeLimit: 100,
+      nextSeq: () => ++seq,
+    });
+    merger.push(text('first'));
+    merger.push(text('a'));
+    merger.push(text('b'));
+    connection.close();
+    assert.equal(merger.push(text('c')), undefined, 'nothing to wait for');
+    assert.equal(merger.push(text('d')), undefined);
+    assert.deepEqual(logged, ['first', 'ab', 'c', 'd']);
   });
 });

@@ -1,29 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type FakeOpenAiScript, startFakeOpenAiServer } from '../../fakes/fake-openai-server.ts';
+import { replyOf, richReply } from '../../helpers/rich-reply.ts';
 import { startTestSluice, type TestSluice } from '../../helpers/start-test-sluice.ts';
-import { connectTestClient, type ServerEvent, type TestClient } from '../../helpers/ws-test-client.ts';
-
-const richReply: FakeOpenAiScript = {
-  deltas: [
-    { reasoning: 'Think first.' },
-    { content: 'Here is ' },
-    { content: 'the answer.' },
-    { toolCalls: [{ index: 0, id: 'call_1', name: 'lookup', arguments: '{"q":' }] },
-    { toolCalls: [{ index: 0, arguments: '"x"}' }] },
-  ],
-  ending: { type: 'finish', finishReason: 'tool_calls' },
-};
-
-/** What a client saw of a reply, without ids: the parts, in order, and how it ended. */
-function replyOf(events: ServerEvent[]) {
-  return {
-    parts: events
-      .filter((event) => event.type === 'delta')
-      .map(({ id: _id, seq: _seq, type: _type, ...part }) => part),
-    end: events.at(-1)?.finish_reason ?? events.at(-1)?.code,
-  };
-}
+import { connectTestClient, type TestClient } from '../../helpers/ws-test-client.ts';
 
 describe('response cache', () => {
   let sluice: TestSluice;

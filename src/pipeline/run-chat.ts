@@ -278,28 +278,31 @@ export async function* runChat(
       if (signal.aborted) forwardAbort();
       else signal.addEventListener('abort', forwardAbort, { once: true });
       stopListening = abortWhen(steps.stopped, upstream);
-      const key = cacheKey({
-        route: route.name,
-        targets: route.targets.map(({ provider, model, params }) => ({ provider, model, params })),
-        messages: effective.messages,
-        tools: effective.tools,
-        temperature: effective.temperature,
-        topP: effective.topP,
-        maxTokens: granted.maxTokens,
-        stop: effective.stop,
-      });
       const cacheUse = decideCacheUse(route.cache, effective.cache, effective.temperature);
-      const hit = cacheUse.read ? await steps.cache.get(key) : undefined;
-      if (cacheUse.read) cacheLookup = hit ? 'hit' : 'miss';
       // A drained cancel reads its own upstream on, so such routes do not share calls.
       const coalesce = route.coalesce && route.onCancel === 'abort';
-      const joined = hit || !coalesce ? undefined : steps.hub.join(key);
+      // Hashed at its first use: a request that neither reads the cache nor shares calls never needs it.
+      let key: string | undefined;
+      const keyOf = () =>
+        (key ??= cacheKey({
+          route: route.name,
+          targets: route.targets.map(({ provider, model, params }) => ({ provider, model, params })),
+          messages: effective.messages,
+          tools: effective.tools,
+          temperature: effective.temperature,
+          topP: effective.topP,
+          maxTokens: granted.maxTokens,
+          stop: effective.stop,
+        }));
+      const hit = cacheUse.read ? await steps.cache.get(keyOf()) : undefined;
+      if (cacheUse.read) cacheLookup = hit ? 'hit' : 'miss';
+      const joined = hit || !coalesce ? undefined : steps.hub.join(keyOf());
       if (hit) {
         servedFromCache = true;
         stream = replayCachedReply(hit);
         answered = { model: hit.model, provider: hit.provider };
       } else if (joined || coalesce) {
-        const subscription = joined ?? leadSharedCall(route, key, granted, cacheUse.write);
+        const subscription = joined ?? leadSharedCall(route, keyOf(), granted, cacheUse.write);
         const iterator = subscription[Symbol.asyncIterator]();
         const first = await Promise.race([iterator.next(), whenAborted(upstream.signal)]);
         if (first === aborted) {

@@ -16,11 +16,12 @@ export interface Broadcast<Item> {
   /** Publishes the terminal item (`finish`, `done` or `error`) and frees the key for a new call. */
   end(terminal: Item): void;
   /**
-   * Resolves once some participant has read to within `maxLag` items of the end (at once if one has,
-   * or if everyone left). The publisher waits on it so that when every reader is slow the upstream
-   * slows too, and the buffer stays bounded; one reader keeping up is enough to go on.
+   * Undefined when some participant has read to within `maxLag` items of the end (or everyone left);
+   * otherwise a promise that resolves once one has. The publisher waits on it so that when every
+   * reader is slow the upstream slows too, and the buffer stays bounded; one reader keeping up is
+   * enough to go on. No promise in the usual case, so a publisher keeping pace pays no await per item.
    */
-  readersCaughtUp(maxLag: number): Promise<void>;
+  readersCaughtUp(maxLag: number): Promise<void> | undefined;
 }
 
 /** What the leader hands over: the upstream call's controller, which the hub aborts when nobody is left. */
@@ -152,7 +153,7 @@ export function createCoalescingHub<Item>(): CoalescingHub<Item> {
             for (const reader of channel.cursors) furthest = Math.max(furthest, reader.cursor);
             return channel.items.length - furthest <= maxLag;
           };
-          if (caughtUp()) return Promise.resolve();
+          if (caughtUp()) return undefined;
           return new Promise((resolve) => {
             channel.catchUp = () => {
               if (!caughtUp()) return;

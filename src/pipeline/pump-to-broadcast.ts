@@ -58,7 +58,8 @@ export async function pumpToBroadcast(options: PumpOptions): Promise<void> {
       tally.add(part);
       store?.recorder.add(part);
       publish(part);
-      await options.broadcast.readersCaughtUp(maxLagItems);
+      const lagging = options.broadcast.readersCaughtUp(maxLagItems);
+      if (lagging) await lagging;
     }
   } catch (error) {
     terminal = {

@@ -246,3 +246,43 @@ it('keeps calls for different keys apart', async () => {
   assert.deepEqual(await collect(second.broadcast.subscription), [finish]);
   assert.equal(hub.activeKeys(), 0);
 });
+
+it('has the publisher wait only when every reader lags more than the allowed items behind', async () => {
+  const hub = createCoalescingHub<Item>();
+  const { broadcast } = leadNew(hub);
+  const leader = reader(broadcast.subscription);
+  const joined = reader(hub.join('k1')!);
+  broadcast.publish(start);
+  broadcast.publish(text('a'));
+  assert.equal(broadcast.readersCaughtUp(2), undefined, 'both readers are within two items: no wait');
+
+  broadcast.publish(text('b'));
+  const waiting = broadcast.readersCaughtUp(2);
+  assert.ok(waiting instanceof Promise, 'both readers are three items behind: the publisher waits');
+  let resumed = false;
+  void waiting.then(() => {
+    resumed = true;
+  });
+  await settle();
+  assert.equal(resumed, false);
+  // One reader catching up is enough.
+  await joined.next();
+  await settle();
+  assert.equal(resumed, true);
+  assert.equal(broadcast.readersCaughtUp(2), undefined);
+  assert.deepEqual(leader.state.items, []);
+});
+
+it('does not have the publisher wait once every reader left', async () => {
+  const hub = createCoalescingHub<Item>();
+  const { broadcast } = leadNew(hub);
+  const joined = hub.join('k1')!;
+  broadcast.publish(start);
+  broadcast.publish(text('a'));
+  const waiting = broadcast.readersCaughtUp(1);
+  assert.ok(waiting instanceof Promise);
+  broadcast.subscription.leave();
+  joined.leave();
+  await waiting;
+  assert.equal(broadcast.readersCaughtUp(1), undefined);
+});

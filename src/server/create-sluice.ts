@@ -90,7 +90,7 @@ export async function startSluice(config: Config, log: Logger, options: SluiceOp
   const tls = config.server.tls && readTlsCredentials(config.server.tls);
   const backends = await openBackends(config, log);
   const { store } = backends;
-  const tracing = startTracing(config.telemetry, log);
+  const tracing = await startTracing(config.telemetry, log);
   const stopping = new AbortController();
   const stopped = new AbortController();
   const tracker = createRequestTracker();

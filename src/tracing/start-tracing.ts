@@ -1,7 +1,4 @@
 import { trace } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { Logger } from 'pino';
 import type { TelemetryConfig } from './telemetry-config-schema.ts';
 
@@ -30,7 +27,11 @@ const notExporting: Tracing = { async shutdown() {} };
  * is configured (`telemetry.otlp_endpoint`, else the standard `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or
  * `OTEL_EXPORTER_OTLP_ENDPOINT`). Otherwise nothing is set up, and every span is a free no-op.
  */
-export function startTracing(settings: TelemetryConfig, log: Logger, env = process.env): Tracing {
+export async function startTracing(
+  settings: TelemetryConfig,
+  log: Logger,
+  env = process.env,
+): Promise<Tracing> {
   const url = tracesUrlFrom(settings, env);
   if (url === undefined) return notExporting;
   if (!URL.canParse(url)) {
@@ -38,6 +39,16 @@ export function startTracing(settings: TelemetryConfig, log: Logger, env = proce
     log.error('the OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT variable is not a URL; no spans are exported');
     return notExporting;
   }
+  // Imported only when exporting: the SDK and the OTLP exporter add ~24 MiB to a process.
+  const [
+    { OTLPTraceExporter },
+    { defaultResource, resourceFromAttributes },
+    { BatchSpanProcessor, TracerProvider },
+  ] = await Promise.all([
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace'),
+  ]);
   const provider = new TracerProvider({
     resource: defaultResource().merge(resourceFromAttributes({ 'service.name': settings.service_name })),
     // The exporter still reads OTEL_EXPORTER_OTLP_HEADERS and the other standard variables itself.

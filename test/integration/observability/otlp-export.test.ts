@@ -103,7 +103,7 @@ describe('span export over OTLP/HTTP', () => {
   it('exports to the collector named by OTEL_EXPORTER_OTLP_ENDPOINT when the config names none', async () => {
     collector = await startFakeOtlpCollector();
     try {
-      const tracing = startTracing({ service_name: 'from-env' }, pino({ level: 'silent' }), {
+      const tracing = await startTracing({ service_name: 'from-env' }, pino({ level: 'silent' }), {
         OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
       });
       const requestTrace = startRequestTrace(undefined, { requestId: 'r1', model: 'demo' });

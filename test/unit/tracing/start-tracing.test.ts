@@ -26,7 +26,7 @@ describe('startTracing', () => {
 
   it('sets nothing up when neither the config nor the environment names a collector', async () => {
     const { log, lines } = capturingLogger();
-    const tracing = startTracing(settings, log, {});
+    const tracing = await startTracing(settings, log, {});
     assert.equal(spansRecord(), false);
     await tracing.shutdown();
     assert.deepEqual(lines, []);
@@ -34,16 +34,16 @@ describe('startTracing', () => {
 
   it('registers a tracer provider for a configured endpoint, and unregisters it on shutdown', async () => {
     const { log, lines } = capturingLogger();
-    const tracing = startTracing({ ...settings, otlp_endpoint: 'http://127.0.0.1:4318' }, log, {});
+    const tracing = await startTracing({ ...settings, otlp_endpoint: 'http://127.0.0.1:4318' }, log, {});
     assert.equal(spansRecord(), true);
     assert.equal(lines[0]?.otlp_traces, 'http://127.0.0.1:4318');
     await tracing.shutdown();
     assert.equal(spansRecord(), false);
   });
 
-  it('logs an environment endpoint that is not a URL, and exports nothing rather than fail to start', () => {
+  it('logs an environment endpoint that is not a URL, and exports nothing rather than fail to start', async () => {
     const { log, lines } = capturingLogger();
-    startTracing(settings, log, { OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' });
+    await startTracing(settings, log, { OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' });
     assert.equal(spansRecord(), false);
     assert.equal(lines[0]?.level, 50);
     assert.match(String(lines[0]?.msg), /not a URL/);
@@ -53,7 +53,7 @@ describe('startTracing', () => {
     const existing = new TracerProvider();
     trace.setGlobalTracerProvider(existing);
     const { log, lines } = capturingLogger();
-    const tracing = startTracing({ ...settings, otlp_endpoint: 'http://127.0.0.1:4318' }, log, {});
+    const tracing = await startTracing({ ...settings, otlp_endpoint: 'http://127.0.0.1:4318' }, log, {});
     assert.match(String(lines[0]?.msg), /already registered/);
     await tracing.shutdown();
     assert.equal(spansRecord(), true, 'the first provider still records');

@@ -52,8 +52,11 @@ const resumeSchema = z.strictObject({
   retention_ms: z.number().int().min(1000).default(60_000),
   /** The most frames kept per request; a resume that needs an older one gets `not_found`. */
   max_events: z.number().int().min(16).default(10_000),
-  /** In memory (no Redis): the most bytes of ended requests' frames kept; the oldest go first. */
-  max_memory_bytes: z.number().int().min(65_536).default(16_777_216),
+  /**
+   * In memory (no Redis): the most heap bytes (estimated per frame) of ended requests' frames kept; the
+   * oldest go first. 4 MiB keeps the last ~400 ended replies of 100 tokens each.
+   */
+  max_memory_bytes: z.number().int().min(65_536).default(4_194_304),
 });
 
 const tlsSchema = z.strictObject({

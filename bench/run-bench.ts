@@ -27,9 +27,12 @@ import {
 } from './report.ts';
 import { type IdleScenario, type Scenario, type StreamScenario, scenarios } from './scenarios.ts';
 import { benchConfigYaml, benchModel } from './sluice-config.ts';
+import { parseStartScript } from './start-script.ts';
 import type { StreamResult } from './stream-measurements.ts';
 
 const repositoryRoot = fileURLToPath(new URL('../', import.meta.url));
+/** Sluice runs as `npm start` runs it: the same node flags, the same entry point. */
+const startScript = parseStartScript(readFileSync(join(repositoryRoot, 'package.json'), 'utf8'));
 
 const usage = `Usage: npm run bench [-- options]
 
@@ -40,7 +43,8 @@ const usage = `Usage: npm run bench [-- options]
   --profile            profile Sluice (--cpu-prof) under the 200-stream scenario and summarise the profile
   --profile-dir <dir>  where the .cpuprofile is kept (default: a new temporary directory)
   --log-level <level>  Sluice's log level (default: info, the production default)
-  --node-flags=<flags> extra flags for Sluice's node, space-separated (e.g. --node-flags="--max-semi-space-size=2")
+  --node-flags=<flags> extra flags for Sluice's node, space-separated, after those of npm start
+                       (e.g. --node-flags="--max-semi-space-size=2")
 `;
 
 interface Options {
@@ -120,7 +124,14 @@ async function startSluice(rig: Rig): Promise<SluiceUnderTest> {
     : [];
   const sluice = rig.processes.spawn({
     name: 'sluice',
-    nodeArgs: [...rig.options.nodeFlags, ...profileFlags, 'src/main.ts', '--config', configPath],
+    nodeArgs: [
+      ...startScript.nodeFlags,
+      ...rig.options.nodeFlags,
+      ...profileFlags,
+      startScript.entryPoint,
+      '--config',
+      configPath,
+    ],
     cpus: rig.layout.sluiceCpus,
     cwd: repositoryRoot,
   });
@@ -302,8 +313,8 @@ async function run(options: Options, processes: ChildProcesses, workDir: string)
     : 'one CPU: nothing pinned, so Sluice and the rig share it and every figure includes the rig';
   process.stdout.write(
     `Sluice benchmark, ${options.full ? 'full' : 'short'} run, ${new Date().toISOString()}\n` +
-      `${describeMachine(layout)}\n${pinning}; Sluice log level ${options.logLevel}` +
-      `${options.nodeFlags.length > 0 ? `, node flags ${options.nodeFlags.join(' ')}` : ''}\n\n`,
+      `${describeMachine(layout)}\n${pinning}; Sluice log level ${options.logLevel}, started as ` +
+      `${['node', ...startScript.nodeFlags, ...options.nodeFlags, startScript.entryPoint].join(' ')}\n\n`,
   );
 
   const fake = processes.spawn({

@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { parseStartScript } from '../../../bench/start-script.ts';
+
+const startScript = (start: unknown) => JSON.stringify({ scripts: { start } });
+
+describe("the start script's node flags", () => {
+  it('are the words between node and the entry point', () => {
+    assert.deepEqual(parseStartScript(startScript('node --max-semi-space-size=16 --trace-gc src/main.ts')), {
+      nodeFlags: ['--max-semi-space-size=16', '--trace-gc'],
+      entryPoint: 'src/main.ts',
+    });
+    assert.deepEqual(parseStartScript(startScript('node src/main.ts')), {
+      nodeFlags: [],
+      entryPoint: 'src/main.ts',
+    });
+  });
+
+  it('refuse a start script of another shape rather than guess', () => {
+    for (const start of ['npx tsx src/main.ts', 'node', 'node --inspect', undefined]) {
+      assert.throws(() => parseStartScript(startScript(start)), /not "node \[flags\] <entry point>"/);
+    }
+  });
+
+  it("read this repository's package.json: Sluice with a 16 MiB semi-space", () => {
+    const packageJson = readFileSync(new URL('../../../package.json', import.meta.url), 'utf8');
+    assert.deepEqual(parseStartScript(packageJson), {
+      nodeFlags: ['--max-semi-space-size=16'],
+      entryPoint: 'src/main.ts',
+    });
+  });
+});

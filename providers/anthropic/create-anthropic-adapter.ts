@@ -1,6 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { ProviderAdapter } from '../../src/spec/provider-adapter.ts';
 import type { StreamPart } from '../../src/spec/stream-part.ts';
+import { createFetchOverUndiciRequest } from '../shared/fetch-over-undici-request.ts';
 import { startOnFirstPart } from '../shared/start-on-first-part.ts';
 import type { AnthropicConfig } from './anthropic-config-schema.ts';
 import { anthropicEventsToParts } from './anthropic-events-to-parts.ts';
@@ -15,6 +16,8 @@ export function createAnthropicAdapter(config: AnthropicConfig): ProviderAdapter
     baseURL: config.base_url,
     // Retries and fallbacks belong to the router, which sees every attempt; SDK retries would hide them and multiply them.
     maxRetries: 0,
+    // Undici's `request` rather than fetch: the SDK still makes the call, without web streams per event.
+    fetch: createFetchOverUndiciRequest(),
     timeout: config.timeout_ms,
     // Sluice traces the call itself under the client's trace; the SDK's own spans would each start a trace apart.
     openTelemetry: false,

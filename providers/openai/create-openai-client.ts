@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { createFetchOverUndiciRequest } from '../shared/fetch-over-undici-request.ts';
 
 /** What both OpenAI kinds configure on the SDK client. */
 export interface OpenAiClientSettings {
@@ -26,6 +27,8 @@ export function createOpenAiClient(settings: OpenAiClientSettings): OpenAI {
     // Retries belong to the router, which knows the other targets and the request's deadline; SDK
     // retries would hide failures from it and multiply the time a dead upstream costs.
     maxRetries: 0,
+    // Undici's `request` rather than fetch: the SDK still makes the call, without web streams per token.
+    fetch: createFetchOverUndiciRequest(),
     defaultHeaders: {
       // A header set to `null` is removed, so a keyless server never sees a made-up bearer token.
       ...(settings.apiKey === undefined ? { Authorization: null } : {}),

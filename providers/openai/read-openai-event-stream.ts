@@ -35,22 +35,24 @@ export async function* readOpenAiEventStream(response: Response): AsyncGenerator
       converter.add(data as unknown as Parameters<typeof converter.add>[0], parts);
     },
   });
-  const body = response.body;
+  // A Node stream from Sluice's own fetch (providers/shared/fetch-over-undici-request.ts), or a web
+  // stream from any other fetch: both are async iterables of bytes.
+  const body = response.body as AsyncIterable<Uint8Array> | null;
   if (!body) throw new SyntaxError('Error reading response: no body');
-  const reader = body.getReader();
+  const chunks = body[Symbol.asyncIterator]();
   const decoder = new TextDecoder();
   try {
     while (!finished) {
-      const read = await reader.read();
+      const read = await chunks.next();
       if (read.done) break;
       parser.feed(decoder.decode(read.value, { stream: true }));
       if (parts.length > 0) yield* parts.splice(0);
       if (failure !== undefined) throw failure;
     }
   } finally {
-    // Leaving early (a cancel, an error) closes the connection; after [DONE] it just lets it go.
-    if (!finished) await reader.cancel().catch(() => {});
-    reader.releaseLock();
+    // Leaving early (a cancel, an error) closes the connection; after [DONE] the rest is left to the
+    // HTTP client, which keeps the connection for the next request.
+    if (!finished) await chunks.return?.();
   }
   const finish = converter.finish();
   if (finish) yield finish;

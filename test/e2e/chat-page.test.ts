@@ -208,6 +208,43 @@ describe('chat page: streaming, Stop and reconnecting in Chromium', () => {
     assert.deepEqual(problems, []);
     await page.close();
   });
+
+  it('resumes a reply whose connection dropped mid-stream: the whole reply, every piece once', async () => {
+    const page = await browser.newPage();
+    const problems = watchPageProblems(page);
+    const frames = recordSocketFrames(page);
+    await openChatPage(page, sluice.url);
+    const chat = await sendPrompt(page, frames, 'Hello');
+    await page.locator(`${lastReply} .content`, { hasText: /.{40}/ }).waitFor();
+
+    const reopened = page.waitForEvent('websocket');
+    for (const connection of sluice.connections) connection.terminate();
+    await reopened;
+    const resume = await frames.nextSent((frame) => frame.type === 'resume');
+    await page.locator(`${lastReply}[data-status="done"]`).waitFor();
+
+    const fullReply = demoReply(userSays('Hello'));
+    assert.equal(await page.locator(`${lastReply} .content`).textContent(), fullReply);
+    // What the first connection got before it dropped, then what the resume replayed and streamed on.
+    const seqs = frames.received.filter((frame) => frame.id === chat.id && frame.seq !== undefined);
+    const beforeDrop = seqs.filter((frame) => (frame.seq as number) <= (resume.after_seq as number));
+    assert.equal(resume.id, chat.id);
+    assert.ok((resume.after_seq as number) > 0, 'the resume asked only for what the page had not shown');
+    assert.deepEqual(
+      seqs.map((frame) => frame.seq),
+      seqs.map((_, index) => index + 1),
+      'every delta and the done arrived once, in order, with no gap',
+    );
+    assert.ok(
+      beforeDrop.length < seqs.length - 1,
+      'the reply was still streaming when the connection dropped',
+    );
+    assert.equal(seqs.at(-1)?.type, 'done');
+    assert.equal(seqs.at(-1)?.finish_reason, 'stop');
+    assert.equal(frames.urls.length, 2);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
 });
 
 describe('chat page: a credential typed into the page', () => {

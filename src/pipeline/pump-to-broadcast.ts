@@ -44,7 +44,8 @@ export async function pumpToBroadcast(options: PumpOptions): Promise<void> {
   };
   let lastOutputAt = 0;
   const stopTimers = startUpstreamTimers(upstream, options.timeouts, () => lastOutputAt);
-  const tally = createOutputTally(() => options.messages);
+  // Only a reply that may be cached needs its own usage count (the clients' requests keep theirs).
+  const tally = store && createOutputTally(() => options.messages);
   let terminal: StreamPart | undefined;
   try {
     publish({ type: 'start', model: opened.target.model, provider: opened.target.provider });
@@ -55,7 +56,7 @@ export async function pumpToBroadcast(options: PumpOptions): Promise<void> {
         break;
       }
       lastOutputAt = performance.now();
-      tally.add(part);
+      tally?.add(part);
       store?.recorder.add(part);
       publish(part);
       const lagging = options.broadcast.readersCaughtUp(maxLagItems);
@@ -80,7 +81,7 @@ export async function pumpToBroadcast(options: PumpOptions): Promise<void> {
         : new GatewayError('upstream_error', 'the upstream call was stopped'),
     };
   }
-  if (terminal.type === 'finish' && store) {
+  if (terminal.type === 'finish' && store && tally) {
     const usage = tally.usage(terminal.usage);
     const reply = store.recorder.finish(terminal.finishReason, {
       inputTokens: usage.inputTokens,

@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { setTimeout as wait } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import { createRedisClient } from '../../src/store/redis/create-redis-client.ts';
+import { until } from './until.ts';
 
 /** A redis-server of one test's own, which the test may stop and start again (an outage). */
 export interface RedisServerProcess {
@@ -84,6 +87,23 @@ export async function startRedisServer(t: TestContext): Promise<RedisServerProce
   });
   await start();
   return { url: `redis://${host}:${port}`, stop, start };
+}
+
+/**
+ * `startRedisServer` plus a fail-fast client of it (500 ms command timeout), connected before this
+ * resolves and disconnected after the test unless the test closed it first.
+ */
+export async function startRedisServerWithClient(
+  t: TestContext,
+): Promise<{ server: RedisServerProcess; redis: Redis } | undefined> {
+  const server = await startRedisServer(t);
+  if (!server) return undefined;
+  const redis = createRedisClient(server.url, { commandTimeoutMs: 500 });
+  t.after(() => {
+    if (redis.status !== 'end') redis.disconnect();
+  });
+  await until(() => redis.status === 'ready');
+  return { server, redis };
 }
 
 /** A port nothing listens on right now. */

@@ -1,33 +1,25 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { countMessageTokens } from '../../../src/usage/count-tokens.ts';
 import { type MeteredUpstream, startMeteredUpstream } from '../../fakes/metered-openai-upstream.ts';
+import {
+  fireMeteredRequests,
+  meteredInputTokens,
+  meteredMaxTokens,
+  meteredMessages,
+  meteredRequestTokens,
+} from '../../helpers/metered-requests.ts';
 import { startTestSluice, type TestSluice } from '../../helpers/start-test-sluice.ts';
 import { connectTestClient, type ServerEvent } from '../../helpers/ws-test-client.ts';
 
-const messages = [{ role: 'user' as const, content: 'Write one short line.' }];
-const inputTokens = countMessageTokens(messages);
-const maxTokens = 50;
-const perRequestTokens = inputTokens + maxTokens;
+const messages = meteredMessages;
+const inputTokens = meteredInputTokens;
+const maxTokens = meteredMaxTokens;
+const perRequestTokens = meteredRequestTokens;
 
-/** Fires `count` concurrent requests from one user and returns each one's terminal event. */
+/** Fires `count` concurrent requests from one user over four connections. */
 async function fireConcurrently(wsUrl: string, count: number): Promise<ServerEvent[]> {
   const clients = await Promise.all(Array.from({ length: 4 }, () => connectTestClient(wsUrl)));
-  const ids = Array.from({ length: count }, (_, index) => `q${index}`);
-  ids.forEach((id, index) => {
-    clients[index % clients.length]!.send({
-      type: 'chat',
-      id,
-      model: 'metered',
-      messages,
-      max_tokens: maxTokens,
-    });
-  });
-  const terminals = await Promise.all(
-    ids.map(async (id, index) => (await clients[index % clients.length]!.collect(id)).at(-1)!),
-  );
-  await Promise.all(clients.map((client) => client.close()));
-  return terminals;
+  return fireMeteredRequests(clients, count);
 }
 
 describe('quota: a budget holds exactly under 100 concurrent requests', () => {

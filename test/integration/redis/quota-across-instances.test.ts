@@ -1,35 +1,27 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { countMessageTokens } from '../../../src/usage/count-tokens.ts';
 import { type MeteredUpstream, startMeteredUpstream } from '../../fakes/metered-openai-upstream.ts';
+import {
+  fireMeteredRequests,
+  meteredInputTokens,
+  meteredMaxTokens,
+  meteredRequestTokens,
+} from '../../helpers/metered-requests.ts';
 import { connectTestRedis, type RedisTestConnection } from '../../helpers/redis-test-connection.ts';
 import type { TestSluice } from '../../helpers/start-test-sluice.ts';
 import type { ServerEvent } from '../../helpers/ws-test-client.ts';
 import { connectAsUser, servedUsage, sharedConfig, usageOf, withTwoInstances } from './two-instances.ts';
 
-const messages = [{ role: 'user' as const, content: 'Write one short line.' }];
-const inputTokens = countMessageTokens(messages);
-const maxTokens = 50;
-const perRequestTokens = inputTokens + maxTokens;
+const inputTokens = meteredInputTokens;
+const maxTokens = meteredMaxTokens;
+const perRequestTokens = meteredRequestTokens;
 const price = { input_per_million: 1, output_per_million: 2 };
 const perRequestUsd = (inputTokens * price.input_per_million + maxTokens * price.output_per_million) / 1e6;
 
-/**
- * Fires `count` concurrent requests from the one user, half on each instance (over two connections
- * each), and returns each one's terminal event.
- */
+/** Fires `count` concurrent requests from one user, half on each instance (two connections each). */
 async function fireAcrossInstances(instances: TestSluice[], count: number): Promise<ServerEvent[]> {
   const clients = await Promise.all([...instances, ...instances].map((sluice) => connectAsUser(sluice)));
-  const ids = Array.from({ length: count }, (_, index) => `q${index}`);
-  const clientOf = (index: number) => clients[index % clients.length]!;
-  ids.forEach((id, index) => {
-    clientOf(index).send({ type: 'chat', id, model: 'metered', messages, max_tokens: maxTokens });
-  });
-  const terminals = await Promise.all(
-    ids.map(async (id, index) => (await clientOf(index).collect(id)).at(-1)!),
-  );
-  await Promise.all(clients.map((client) => client.close()));
-  return terminals;
+  return fireMeteredRequests(clients, count);
 }
 
 describe('quota across two instances: one budget under 100 concurrent requests split across both', () => {

@@ -1,17 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createRedisClient } from '../../../src/store/redis/create-redis-client.ts';
-import { startRedisServer } from '../../helpers/redis-server-process.ts';
+import { startRedisServerWithClient } from '../../helpers/redis-server-process.ts';
 import { until } from '../../helpers/until.ts';
 
 test('a private redis-server keeps its data across stop and start, and a fail-fast client rides it out', async (t) => {
-  const server = await startRedisServer(t);
-  if (!server) return;
-  const redis = createRedisClient(server.url, { commandTimeoutMs: 500 });
-  t.after(() => {
-    if (redis.status !== 'end') redis.disconnect();
-  });
-  await until(() => redis.status === 'ready');
+  const started = await startRedisServerWithClient(t);
+  if (!started) return;
+  const { server, redis } = started;
   await redis.set('kept', 'across a restart');
 
   await server.stop();

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { GatewayError } from '../../../../src/errors/gateway-error.ts';
 import { createRedisClient } from '../../../../src/store/redis/create-redis-client.ts';
 import { createRedisRateLimiters } from '../../../../src/store/redis/create-redis-rate-limiters.ts';
-import { startRedisServer } from '../../../helpers/redis-server-process.ts';
+import { startRedisServerWithClient } from '../../../helpers/redis-server-process.ts';
 import { connectTestRedis } from '../../../helpers/redis-test-connection.ts';
 import { until } from '../../../helpers/until.ts';
 
@@ -131,13 +131,9 @@ test('rate limiters whose Redis is unreachable reject with unavailable', async (
 });
 
 test('a slot whose release Redis missed during an outage comes back after its lease', async (t) => {
-  const server = await startRedisServer(t);
-  if (!server) return;
-  const redis = createRedisClient(server.url, { commandTimeoutMs: 500 });
-  t.after(() => {
-    if (redis.status !== 'end') redis.disconnect();
-  });
-  await until(() => redis.status === 'ready');
+  const started = await startRedisServerWithClient(t);
+  if (!started) return;
+  const { server, redis } = started;
   const releaseErrors: unknown[] = [];
   const limiters = createRedisRateLimiters(redis, 'sluice:', (error) => releaseErrors.push(error), 1500);
   const plan = { concurrent_streams: 1 };
@@ -158,13 +154,9 @@ test('a slot whose release Redis missed during an outage comes back after its le
 });
 
 test('a release Redis missed is tried again, and frees the slot once Redis is back', async (t) => {
-  const server = await startRedisServer(t);
-  if (!server) return;
-  const redis = createRedisClient(server.url, { commandTimeoutMs: 500 });
-  t.after(() => {
-    if (redis.status !== 'end') redis.disconnect();
-  });
-  await until(() => redis.status === 'ready');
+  const started = await startRedisServerWithClient(t);
+  if (!started) return;
+  const { server, redis } = started;
   const releaseErrors: unknown[] = [];
   // A lease long enough that the slot can only come back by the retried release.
   const limiters = createRedisRateLimiters(redis, 'sluice:', (error) => releaseErrors.push(error), 8000);

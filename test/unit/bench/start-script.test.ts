@@ -23,10 +23,10 @@ describe("the start script's node flags", () => {
     }
   });
 
-  it("read this repository's package.json: Sluice with a 16 MiB semi-space", () => {
+  it("read this repository's package.json: Sluice with its V8 heap flags", () => {
     const packageJson = readFileSync(new URL('../../../package.json', import.meta.url), 'utf8');
     assert.deepEqual(parseStartScript(packageJson), {
-      nodeFlags: ['--max-semi-space-size=16'],
+      nodeFlags: ['--max-semi-space-size=16', '--heap-growing-percent=60'],
       entryPoint: 'src/main.ts',
     });
   });

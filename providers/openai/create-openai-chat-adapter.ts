@@ -1,6 +1,5 @@
 import type OpenAI from 'openai';
 import type { ProviderAdapter } from '../../src/spec/provider-adapter.ts';
-import type { StreamPart } from '../../src/spec/stream-part.ts';
 import { startOnFirstPart } from '../shared/start-on-first-part.ts';
 import { classifyOpenAiError } from './classify-openai-error.ts';
 import { convertToOpenAiRequest, type OpenAiDialect } from './convert-to-openai-request.ts';
@@ -15,22 +14,21 @@ export function createOpenAiChatAdapter(client: OpenAI, dialect: OpenAiDialect):
   return {
     async stream(request, { signal, requestId, traceparent, connectTimeoutMs }) {
       const body = convertToOpenAiRequest(request, dialect);
-      async function* generate(): AsyncGenerator<StreamPart> {
-        let response: Response;
-        try {
-          response = await client.chat.completions
-            .create(body, {
-              signal,
-              headers: { 'x-request-id': requestId, traceparent },
-              ...(connectTimeoutMs === undefined ? {} : { timeout: connectTimeoutMs }),
-            })
-            .asResponse();
-        } catch (error) {
-          throw classifyOpenAiError(error);
-        }
-        yield* readOpenAiEventStream(response);
+      let response: Response;
+      try {
+        response = await client.chat.completions
+          .create(body, {
+            signal,
+            headers: { 'x-request-id': requestId, traceparent },
+            ...(connectTimeoutMs === undefined ? {} : { timeout: connectTimeoutMs }),
+          })
+          .asResponse();
+      } catch (error) {
+        throw classifyOpenAiError(error);
       }
-      return startOnFirstPart(generate(), signal);
+      // The reader's parts go straight to startOnFirstPart: no generator in between, one async
+      // layer less for every token.
+      return startOnFirstPart(readOpenAiEventStream(response), signal);
     },
   };
 }

@@ -91,12 +91,19 @@ describe('fetch over undici request', () => {
     assert.equal((await chunks.next()).done, true);
   });
 
-  it('decompresses a reply the server compressed although it was not asked to', async () => {
+  it('asks for an uncompressed reply, and decodes one the server compressed anyway', async () => {
     routes.set('/gzip', (request, _body, response) => {
-      assert.equal(request.headers['accept-encoding'], undefined);
+      assert.equal(request.headers['accept-encoding'], 'identity');
       response.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync('plain text'));
     });
     assert.equal(await (await fetchOverRequest(`${baseUrl}/gzip`)).text(), 'plain text');
+  });
+
+  it('refuses a reply in an encoding it cannot decode, rather than pass on its bytes', async () => {
+    routes.set('/odd', (_request, _body, response) => {
+      response.writeHead(200, { 'content-encoding': 'compress' }).end('?');
+    });
+    await assert.rejects(fetchOverRequest(`${baseUrl}/odd`), /unsupported Content-Encoding: compress/);
   });
 
   it('closes the connection when the signal aborts during the body, and the reader sees the abort', async () => {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ChatMessage, SamplingParameters, ToolDefinition } from '../spec/chat-request.ts';
 
 /** A target the route may send the request to, with the parameter defaults it would apply. */
@@ -60,7 +60,6 @@ export function cacheKey(input: CacheKeyInput): string {
     tools: input.tools,
     sampling,
   };
-  return createHash('sha256')
-    .update(`${keyVersion}\n${canonicalJson(decisive)}`)
-    .digest('hex');
+  // One-shot `hash`: cheaper than a Hash object for one string, and this runs for every request.
+  return hash('sha256', `${keyVersion}\n${canonicalJson(decisive)}`, 'hex');
 }

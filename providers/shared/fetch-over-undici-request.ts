@@ -13,8 +13,8 @@ export type SdkFetch = (input: string | URL | Request, init?: RequestInit) => Pr
  *
  * Why: fetch hands every network read of a streamed reply through WHATWG streams, several promises
  * per token; `request` gives the body as a Node stream, which the SDKs read like any async-iterable
- * body. At 50 concurrent streams this cut Sluice's CPU per token by about a sixth and halved its
- * added time to first token (bench/RESULTS.md).
+ * body. Back to back at 50 concurrent streams this cut Sluice's CPU per token by up to a sixth and
+ * its added time to first token by more on a busy machine, less on a quiet one (bench/RESULTS.md).
  *
  * The response has the members of a `Response` the SDKs and Sluice's readers use: `ok`, `status`,
  * `statusText`, `headers`, `url`, `body` (an async-iterable Node stream), `bodyUsed` and the body

@@ -32,38 +32,55 @@ export async function startOnFirstPart(
   return continueAfter(first.value, iterator, signal);
 }
 
-async function* continueAfter(
+/**
+ * The parts from `first` on, as a plain iterator around `iterator.next()`: no async generator, so a
+ * part costs the inner iterator's promise and one `then`, not a generator's several promises.
+ * After a `finish` or `error` part (or when the consumer leaves) the inner iterator is closed, which
+ * closes the upstream when it had not ended.
+ */
+function continueAfter(
   first: StreamPart,
   iterator: AsyncIterator<StreamPart>,
   signal: AbortSignal,
-): AsyncGenerator<StreamPart> {
-  try {
-    let part: StreamPart = first;
-    for (;;) {
-      yield part;
-      if (part.type === 'finish' || part.type === 'error') {
-        return;
+): AsyncIterableIterator<StreamPart> {
+  let held: StreamPart | undefined = first;
+  /** A `finish` or `error` part went out, or the consumer left: nothing more is read. */
+  let over = false;
+  let closing: Promise<IteratorResult<StreamPart>> | undefined;
+  const close = (): Promise<IteratorResult<StreamPart>> => {
+    over = true;
+    closing ??= Promise.resolve(iterator.return?.()).then(() => ({ done: true, value: undefined }));
+    return closing;
+  };
+  const handOut = (part: StreamPart): IteratorResult<StreamPart> => {
+    if (part.type === 'finish' || part.type === 'error') over = true;
+    return { done: false, value: part };
+  };
+  const failed = (error: GatewayError) => handOut({ type: 'error', error });
+  // A read that settles after the consumer left (a `return()` while it was pending) ends the stream.
+  const onRead = (read: IteratorResult<StreamPart>) => {
+    if (over) return close();
+    if (!read.done) return handOut(read.value);
+    if (signal.aborted) return close();
+    return failed(new GatewayError('upstream_error', 'upstream stream ended before it finished'));
+  };
+  const onFailure = (error: unknown) =>
+    over || signal.aborted ? close() : failed(classifyUpstreamError(error));
+  const parts: AsyncIterableIterator<StreamPart> = {
+    [Symbol.asyncIterator]: () => parts,
+    next() {
+      if (held !== undefined) {
+        const part = held;
+        held = undefined;
+        return Promise.resolve(handOut(part));
       }
-      let next: IteratorResult<StreamPart>;
-      try {
-        next = await iterator.next();
-      } catch (error) {
-        if (signal.aborted) return;
-        yield { type: 'error', error: classifyUpstreamError(error) };
-        return;
-      }
-      if (next.done) {
-        if (signal.aborted) return;
-        yield {
-          type: 'error',
-          error: new GatewayError('upstream_error', 'upstream stream ended before it finished'),
-        };
-        return;
-      }
-      part = next.value;
-    }
-  } finally {
-    // Closes the upstream when the consumer leaves early; harmless once it has ended.
-    await iterator.return?.();
-  }
+      if (over) return close();
+      return iterator.next().then(onRead, onFailure);
+    },
+    return() {
+      held = undefined;
+      return close();
+    },
+  };
+  return parts;
 }

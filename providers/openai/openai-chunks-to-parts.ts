@@ -20,7 +20,9 @@ function deltaToParts(
   const reasoning = delta.reasoning_content ?? delta.reasoning;
   if (reasoning) out.push({ type: 'reasoning-delta', text: reasoning });
   if (delta.content) out.push({ type: 'text-delta', text: delta.content });
-  for (const toolCall of delta.tool_calls ?? []) {
+  // Most chunks carry no tool calls: no empty array and iterator for them.
+  if (!delta.tool_calls) return;
+  for (const toolCall of delta.tool_calls) {
     out.push({
       type: 'tool-call-delta',
       index: toolCall.index,

@@ -26,6 +26,14 @@ export interface CreateLoggerOptions {
   destination?: DestinationStream;
 }
 
+/**
+ * Lines are gathered up to this many bytes before one write to standard output. A write per line
+ * cost the relay ~4% of its CPU at 50 streams (one thread-pool hop and one pipe wake-up per request).
+ */
+const batchBytes = 4096;
+/** How long a gathered line may wait for others: a quiet server's lines still show at once to a person. */
+const flushEveryMs = 100;
+
 /** The process logger: JSON lines, secrets redacted. Requests log through child loggers of it. */
 export function createLogger({ level, destination }: CreateLoggerOptions): Logger {
   return pino(
@@ -34,6 +42,6 @@ export function createLogger({ level, destination }: CreateLoggerOptions): Logge
       base: { service: 'sluice' },
       redact: { paths: secretPaths, censor: '[redacted]' },
     },
-    destination ?? pino.destination({ sync: false }),
+    destination ?? pino.destination({ sync: false, minLength: batchBytes, periodicFlush: flushEveryMs }),
   );
 }

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { listeningPort, spawnSluice } from '../helpers/sluice-process.ts';
 import { connectTestClient } from '../helpers/ws-test-client.ts';
@@ -32,6 +33,34 @@ describe('the sluice process', () => {
     }
     const [code] = await once(child, 'exit');
     assert.equal(code, 0);
+  });
+
+  it('writes its batched log lines out when stopped right after a request', async () => {
+    const child = spawnSluice([], { PORT: '0' });
+    const messages: string[] = [];
+    let listening: (port: number) => void;
+    const port = new Promise<number>((resolve) => {
+      listening = resolve;
+    });
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const entry = JSON.parse(line) as { msg: string; port?: number };
+      messages.push(entry.msg);
+      if (entry.msg.startsWith('Sluice listening')) listening(entry.port!);
+    });
+    const exited = once(child, 'exit');
+    try {
+      const client = await connectTestClient(`ws://127.0.0.1:${await port}/v1/ws`);
+      await client.next();
+      client.send({ type: 'chat', id: 'only', model: 'demo', messages: [{ role: 'user', content: 'Hi' }] });
+      assert.equal((await client.collect('only')).at(-1)?.type, 'done');
+      await client.close();
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const [code] = await exited;
+    assert.equal(code, 0);
+    assert.ok(messages.includes('request end'), 'the request end line was written');
+    assert.equal(messages.at(-1), 'stopped');
   });
 
   it('refuses to start on an invalid config and names the bad path', async () => {

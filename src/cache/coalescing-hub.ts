@@ -5,6 +5,19 @@ export interface Subscription<Item> extends AsyncIterable<Item> {
    * early does the same. When the last participant leaves before the end, the upstream is aborted.
    */
   leave(): void;
+  /**
+   * The next item if one is ready, read without waiting; undefined when none is there yet, or when
+   * the reader is `over`. A reader that keeps up pays one promise per item (its `changed()`), where
+   * the iterator's `next()` pays more; items are never undefined.
+   */
+  take(): Item | undefined;
+  /** Whether nothing is left to read: the terminal item was read, or the participant left. */
+  over(): boolean;
+  /**
+   * Resolves once `take` or `over` may answer otherwise: an item came, the call ended, or the
+   * participant left (at once if that is already so). Waiters at the same time share one promise.
+   */
+  changed(): Promise<void>;
 }
 
 /** The leader's side of a live call: it publishes what the upstream sends, its own client reads. */
@@ -44,6 +57,13 @@ export interface CoalescingHub<Item> {
 /** The reason the upstream is aborted with when every participant left: a cancel, not a failure. */
 const everyoneLeft = 'every client left';
 
+/** How far one participant has read, and how to wake it when it waits for more. */
+interface Reader {
+  cursor: number;
+  /** Resolves the participant's pending `changed()`, if any. */
+  wake(): void;
+}
+
 interface Channel<Item> {
   /** The whole reply so far: the one replay buffer that every participant reads at its own pace. */
   items: Item[];
@@ -51,12 +71,19 @@ interface Channel<Item> {
   abandoned: boolean;
   participants: number;
   upstream: AbortController;
-  /** Pending reads, each retried when something changes. */
-  waiting: Set<() => void>;
-  /** How far each participant has read. */
-  cursors: Set<{ cursor: number }>;
+  /** The participants still reading: an array, so that a publish walks it without allocating. */
+  readers: Reader[];
   /** A publisher waiting for a reader to catch up. */
   catchUp: (() => void) | undefined;
+}
+
+/** Whether no reader is left, or one has read to within `maxLag` items of the end. */
+function caughtUp(channel: Channel<unknown>, maxLag: number): boolean {
+  const { readers } = channel;
+  if (readers.length === 0) return true;
+  let furthest = 0;
+  for (let index = 0; index < readers.length; index++) furthest = Math.max(furthest, readers[index]!.cursor);
+  return channel.items.length - furthest <= maxLag;
 }
 
 /**
@@ -71,9 +98,8 @@ export function createCoalescingHub<Item>(): CoalescingHub<Item> {
   const live = new Map<string, Channel<Item>>();
 
   const wake = (channel: Channel<Item>) => {
-    const pending = [...channel.waiting];
-    channel.waiting.clear();
-    for (const retry of pending) retry();
+    const { readers } = channel;
+    for (let index = 0; index < readers.length; index++) readers[index]!.wake();
   };
 
   const release = (key: string, channel: Channel<Item>) => {
@@ -82,8 +108,23 @@ export function createCoalescingHub<Item>(): CoalescingHub<Item> {
 
   const subscribe = (key: string, channel: Channel<Item>): Subscription<Item> => {
     channel.participants += 1;
-    const position = { cursor: 0 };
-    channel.cursors.add(position);
+    // One waiter per participant, reused for every wait: no closure per item.
+    let changed: Promise<void> | undefined;
+    let resolveChanged: (() => void) | undefined;
+    const park = (resolve: () => void) => {
+      resolveChanged = resolve;
+    };
+    const reader: Reader = {
+      cursor: 0,
+      wake() {
+        const resolve = resolveChanged;
+        if (!resolve) return;
+        changed = undefined;
+        resolveChanged = undefined;
+        resolve();
+      },
+    };
+    channel.readers.push(reader);
     let left = false;
     const finished: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
@@ -91,7 +132,7 @@ export function createCoalescingHub<Item>(): CoalescingHub<Item> {
       if (left) return;
       left = true;
       channel.participants -= 1;
-      channel.cursors.delete(position);
+      channel.readers.splice(channel.readers.indexOf(reader), 1);
       channel.catchUp?.();
       if (channel.participants === 0 && !channel.ended) {
         channel.abandoned = true;
@@ -99,28 +140,35 @@ export function createCoalescingHub<Item>(): CoalescingHub<Item> {
         release(key, channel);
         channel.upstream.abort(everyoneLeft);
       }
-      wake(channel);
+      reader.wake();
+    };
+
+    const take = (): Item | undefined => {
+      if (left || reader.cursor >= channel.items.length) return undefined;
+      const item = channel.items[reader.cursor++];
+      channel.catchUp?.();
+      return item;
+    };
+    const over = () => left || (channel.ended && reader.cursor >= channel.items.length);
+    const waitForChange = (): Promise<void> => {
+      if (left || channel.ended || reader.cursor < channel.items.length) return Promise.resolve();
+      changed ??= new Promise(park);
+      return changed;
     };
 
     const iterator: AsyncIterator<Item, undefined> = {
-      next: () =>
-        new Promise((resolve) => {
-          const attempt = () => {
-            if (left) resolve(finished);
-            else if (position.cursor < channel.items.length) {
-              resolve({ done: false, value: channel.items[position.cursor++]! });
-              channel.catchUp?.();
-            } else if (channel.ended) resolve(finished);
-            else channel.waiting.add(attempt);
-          };
-          attempt();
-        }),
+      next() {
+        const item = take();
+        if (item !== undefined) return Promise.resolve({ done: false, value: item });
+        if (over()) return Promise.resolve(finished);
+        return waitForChange().then(() => iterator.next());
+      },
       return: async () => {
         leave();
         return finished;
       },
     };
-    return { leave, [Symbol.asyncIterator]: () => iterator };
+    return { leave, take, over, changed: waitForChange, [Symbol.asyncIterator]: () => iterator };
   };
 
   return {
@@ -132,8 +180,7 @@ export function createCoalescingHub<Item>(): CoalescingHub<Item> {
         abandoned: false,
         participants: 0,
         upstream,
-        waiting: new Set(),
-        cursors: new Set(),
+        readers: [],
         catchUp: undefined,
       };
       live.set(key, channel);
@@ -147,16 +194,10 @@ export function createCoalescingHub<Item>(): CoalescingHub<Item> {
           wake(channel);
         },
         readersCaughtUp(maxLag) {
-          const caughtUp = () => {
-            if (channel.cursors.size === 0) return true;
-            let furthest = 0;
-            for (const reader of channel.cursors) furthest = Math.max(furthest, reader.cursor);
-            return channel.items.length - furthest <= maxLag;
-          };
-          if (caughtUp()) return undefined;
+          if (caughtUp(channel, maxLag)) return undefined;
           return new Promise((resolve) => {
             channel.catchUp = () => {
-              if (!caughtUp()) return;
+              if (!caughtUp(channel, maxLag)) return;
               channel.catchUp = undefined;
               resolve();
             };

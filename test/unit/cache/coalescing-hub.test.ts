@@ -286,3 +286,56 @@ it('does not have the publisher wait once every reader left', async () => {
   await waiting;
   assert.equal(broadcast.readersCaughtUp(1), undefined);
 });
+
+it('lets a reader take ready items without waiting, and wait on changed() when none is there', async () => {
+  const hub = createCoalescingHub<Item>();
+  const { broadcast } = leadNew(hub);
+  const subscription = hub.join('k1')!;
+  broadcast.publish(start);
+  broadcast.publish(text('a'));
+  assert.deepEqual(subscription.take(), start);
+  assert.deepEqual(subscription.take(), text('a'));
+  assert.equal(subscription.take(), undefined, 'nothing more is there yet');
+  assert.equal(subscription.over(), false);
+
+  let woken = false;
+  const changed = subscription.changed().then(() => {
+    woken = true;
+  });
+  await settle();
+  assert.equal(woken, false, 'changed() waits while nothing was published');
+  broadcast.publish(text('b'));
+  await changed;
+  assert.deepEqual(subscription.take(), text('b'));
+  broadcast.end(finish);
+  await subscription.changed();
+  assert.deepEqual(subscription.take(), finish);
+  assert.equal(subscription.take(), undefined);
+  assert.equal(subscription.over(), true, 'the terminal item was read');
+});
+
+it("ends a participant's wait on changed() at once when it leaves", async () => {
+  const hub = createCoalescingHub<Item>();
+  const { broadcast } = leadNew(hub);
+  const subscription = hub.join('k1')!;
+  broadcast.publish(start);
+  const waiting = subscription.changed();
+  subscription.take();
+  subscription.leave();
+  await waiting;
+  broadcast.publish(text('after'));
+  assert.equal(subscription.take(), undefined, 'a participant that left reads nothing more');
+  assert.equal(subscription.over(), true);
+});
+
+it('answers reads that wait at the same time each with its own item, in order', async () => {
+  const hub = createCoalescingHub<Item>();
+  const { broadcast } = leadNew(hub);
+  const iterator = hub.join('k1')![Symbol.asyncIterator]();
+  const first = iterator.next();
+  const second = iterator.next();
+  broadcast.publish(start);
+  broadcast.publish(text('a'));
+  assert.deepEqual(await first, { done: false, value: start });
+  assert.deepEqual(await second, { done: false, value: text('a') });
+});

@@ -5,6 +5,7 @@ import type { Identity } from '../auth/identity.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { Gateway } from '../pipeline/create-gateway.ts';
 import type { GatewayEvent } from '../pipeline/gateway-event.ts';
+import type { EventSink } from '../pipeline/run-chat.ts';
 import {
   createOpenAiChunkEncoder,
   createOpenAiCompletionAssembler,
@@ -27,11 +28,11 @@ export interface ChatCompletionsOptions {
 /** Why a request's controller was aborted when its client hung up: a cancellation, not a failure. */
 const clientGone = 'client disconnected';
 
-/** Writes, and when the socket's buffer is full waits until it drains (or the client leaves). */
-async function write(response: ServerResponse, text: string): Promise<void> {
+/** Writes; when the socket's buffer is full, returns a promise that resolves once it drains (or the client leaves). */
+function write(response: ServerResponse, text: string): Promise<void> | undefined {
   // A response whose client has already gone emits neither `drain` nor `close` again.
-  if (response.write(text) || response.destroyed) return;
-  await new Promise<void>((resolve) => {
+  if (response.write(text) || response.destroyed) return undefined;
+  return new Promise<void>((resolve) => {
     const resume = () => {
       response.off('drain', resume);
       response.off('close', resume);
@@ -42,60 +43,62 @@ async function write(response: ServerResponse, text: string): Promise<void> {
   });
 }
 
-/** One request's events as Server-Sent Events; a failure before the first byte is a plain HTTP error. */
-async function relayStream(
-  events: AsyncIterable<GatewayEvent>,
+/** Sends one request's events as Server-Sent Events; a failure before the first byte is a plain HTTP error. */
+function streamSink(
   response: ServerResponse,
   envelope: OpenAiCompletionEnvelope,
   includeUsage: boolean,
   signal: AbortSignal,
-): Promise<void> {
+): EventSink {
   const encoder = createOpenAiChunkEncoder(envelope, includeUsage);
-  const open = async () => {
-    if (response.headersSent) return;
+  /** The headers and the role chunk, before the first event that needs them. */
+  const open = () => {
+    if (response.headersSent) return undefined;
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       // Tells nginx-style proxies not to buffer the stream.
       'x-accel-buffering': 'no',
     });
-    await write(response, encodeSseData(encoder.role()));
+    return write(response, encodeSseData(encoder.role()));
   };
-  for await (const event of events) {
-    // Once the client has gone, the events are still read to their end, so the request ends as cancelled.
-    if (signal.aborted) continue;
+  const finish = async (event: Extract<GatewayEvent, { type: 'done' }>) => {
+    await open();
+    await write(response, encodeSseData(encoder.finish(event.finishReason)));
+    if (includeUsage) await write(response, encodeSseData(encoder.usage(event.usage)));
+    response.end(sseDoneEvent);
+  };
+  return (event) => {
+    // Once the client has gone, the events still come to their end, so the request ends as cancelled.
+    if (signal.aborted) return undefined;
     switch (event.type) {
       case 'start':
-        await open();
-        break;
+        return open();
       case 'done':
-        await open();
-        await write(response, encodeSseData(encoder.finish(event.finishReason)));
-        if (includeUsage) await write(response, encodeSseData(encoder.usage(event.usage)));
-        response.end(sseDoneEvent);
-        break;
+        return finish(event);
       case 'error':
         // Past the headers, OpenAI reports a failure as an `error` event and ends the stream.
         if (response.headersSent) response.end(encodeSseData(encodeOpenAiError(event.error)));
         else sendError(response, event.error);
-        break;
-      default:
-        await open();
-        await write(response, encodeSseData(encoder.output(event)));
+        return undefined;
+      default: {
+        const opening = open();
+        if (opening) return opening.then(() => write(response, encodeSseData(encoder.output(event))));
+        return write(response, encodeSseData(encoder.output(event)));
+      }
     }
-  }
+  };
 }
 
-/** One request's events collected into a single `chat.completion`, or an HTTP error. */
-async function relayCompletion(
-  events: AsyncIterable<GatewayEvent>,
+/** Collects one request's events into a single `chat.completion`, or an HTTP error. */
+function completionSink(
   response: ServerResponse,
   envelope: OpenAiCompletionEnvelope,
   signal: AbortSignal,
-): Promise<void> {
+): EventSink {
   const assembler = createOpenAiCompletionAssembler(envelope);
-  for await (const event of events) {
-    if (signal.aborted) continue;
+  return (event) => {
+    if (signal.aborted) return undefined;
     switch (event.type) {
       case 'start':
         break;
@@ -108,7 +111,8 @@ async function relayCompletion(
       default:
         assembler.add(event);
     }
-  }
+    return undefined;
+  };
 }
 
 /**
@@ -135,16 +139,21 @@ export function createChatCompletionsRoute({ gateway, log, maxBodyBytes }: ChatC
     if (response.destroyed) controller.abort(clientGone);
     response.setHeader('x-request-id', requestId);
     const traceparent = request.headers.traceparent;
-    const events = gateway.runChat(call.request, {
-      requestId,
-      identity,
-      signal: controller.signal,
-      log: requestLog,
-      traceparent: typeof traceparent === 'string' ? traceparent : undefined,
-    });
+    const emit = call.stream
+      ? streamSink(response, envelope, call.includeUsage, controller.signal)
+      : completionSink(response, envelope, controller.signal);
     try {
-      if (call.stream) await relayStream(events, response, envelope, call.includeUsage, controller.signal);
-      else await relayCompletion(events, response, envelope, controller.signal);
+      await gateway.runChat(
+        call.request,
+        {
+          requestId,
+          identity,
+          signal: controller.signal,
+          log: requestLog,
+          traceparent: typeof traceparent === 'string' ? traceparent : undefined,
+        },
+        emit,
+      );
     } catch (error) {
       requestLog.error({ err: error }, 'request failed inside the pipeline');
     } finally {

@@ -15,10 +15,9 @@ import type { TargetRegistry } from '../routing/target-registry.ts';
 import type { ChatRequest } from '../spec/chat-request.ts';
 import type { UsageStore } from '../store/usage-store.ts';
 import { createProviders } from './create-providers.ts';
-import type { GatewayEvent } from './gateway-event.ts';
 import type { SourceItem } from './pump-to-broadcast.ts';
 import type { RequestObserver } from './request-observer.ts';
-import { type ChatContext, runChat } from './run-chat.ts';
+import { type ChatContext, type EventSink, runChat } from './run-chat.ts';
 
 /** Where prompt templates live when the config does not say. */
 const defaultPromptDirectory = 'prompts';
@@ -38,7 +37,8 @@ const drainTimeoutMs = 120_000;
 /** The one pipeline both doors run requests through, for one version of the config. */
 export interface Gateway {
   config: Config;
-  runChat(request: ChatRequest, context: ChatContext): AsyncGenerator<GatewayEvent>;
+  /** Runs one request, handing its events to `emit`; resolves once it has ended (see `runChat`). */
+  runChat(request: ChatRequest, context: ChatContext, emit: EventSink): Promise<void>;
   /** The model names a user may ask for. */
   modelNames(identity: Identity): string[];
   /** The user's plan limits and what is left of them. */
@@ -96,7 +96,7 @@ export async function createGateway(config: Config, shared: GatewayShared): Prom
   return {
     config,
     store,
-    runChat: (request, context) => runChat(request, context, steps),
+    runChat: (request, context, emit) => runChat(request, context, steps, emit),
     modelNames(identity) {
       const allowed = config.plans[identity.plan]?.models;
       return allowed ? router.modelNames().filter((name) => allowed.includes(name)) : router.modelNames();

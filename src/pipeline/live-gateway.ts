@@ -19,7 +19,7 @@ export function createLiveGateway(initial: Gateway): LiveGateway {
     get store() {
       return current.store;
     },
-    runChat: (request, context) => current.runChat(request, context),
+    runChat: (request, context, emit) => current.runChat(request, context, emit),
     modelNames: (identity) => current.modelNames(identity),
     limitsOf: (identity) => current.limitsOf(identity),
     swap(next) {

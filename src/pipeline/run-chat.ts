@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { type Identity, isExpired } from '../auth/identity.ts';
 import { cacheKey } from '../cache/cache-key.ts';
-import type { CoalescingHub } from '../cache/coalescing-hub.ts';
+import type { CoalescingHub, Subscription } from '../cache/coalescing-hub.ts';
 import { createCacheRecorder } from '../cache/create-cache-recorder.ts';
 import { decideCacheUse } from '../cache/decide-cache-use.ts';
 import type { ResponseCache } from '../cache/response-cache.ts';
@@ -17,7 +17,7 @@ import type { ChatRequest, ProviderRequest } from '../spec/chat-request.ts';
 import type { FinishReason, OutputPart, StreamPart } from '../spec/stream-part.ts';
 import type { Usage } from '../spec/usage.ts';
 import { startRequestTrace } from '../tracing/start-request-trace.ts';
-import { aborted, abortWhen, createAbortRace, ignoreRejection, whenAborted } from './abort-signal-promise.ts';
+import { aborted, abortWhen, createAbortRace, ignoreRejection } from './abort-signal-promise.ts';
 import { drainUpstream } from './drain-upstream.ts';
 import type { GatewayEvent, QuotaState, ReportedUsage } from './gateway-event.ts';
 import { createOutputTally } from './output-tally.ts';
@@ -59,6 +59,12 @@ export interface PipelineSteps {
   stopped: AbortSignal;
 }
 
+/**
+ * Receives a request's events in order. A returned promise holds the pipeline until it settles (the
+ * door's backpressure); returning nothing lets the next event come at once.
+ */
+export type EventSink = (event: GatewayEvent) => Promise<void> | undefined;
+
 /** The error a shared call ended with before it started. */
 function errorOf(item: SourceItem): GatewayError {
   return item.type === 'error'
@@ -86,15 +92,18 @@ function toProviderRequest(
 }
 
 /**
- * Runs one chat request through the pipeline and yields its events: `start`, output parts, and
- * exactly one `done` or `error`. Every admitted request is settled in the usage store exactly once
- * (also when the consumer stops early), and its end is logged in one line.
+ * Runs one chat request through the pipeline and hands its events to `emit`: `start`, output parts,
+ * and exactly one `done` or `error`; resolves once the request has ended. Every admitted request is
+ * settled in the usage store exactly once (also when the sink throws: the request then ends as
+ * abandoned and the promise rejects with the sink's error), and its end is logged in one line.
+ * No promise per token where the sink does not ask to wait and the parts come from a shared call.
  */
-export async function* runChat(
+export async function runChat(
   request: ChatRequest,
   context: ChatContext,
   steps: PipelineSteps,
-): AsyncGenerator<GatewayEvent> {
+  emit: EventSink,
+): Promise<void> {
   const startedAt = performance.now();
   const { signal, log, identity } = context;
   // The request as the provider will see it, once templates have been filled.
@@ -230,6 +239,11 @@ export async function* runChat(
     });
   };
 
+  /** Hands an event to the sink, and waits when it asks to (not for the per-token path). */
+  const deliver = async (event: GatewayEvent) => {
+    await emit(event);
+  };
+
   /** The terminal event once the request was aborted: a cancel ends with `done`, a failure with `error`. */
   const abortedEnd = async (): Promise<GatewayEvent> => {
     const reason = upstream.signal.aborted ? upstream.signal.reason : signal.reason;
@@ -249,7 +263,9 @@ export async function* runChat(
   };
 
   try {
-    let stream: AsyncIterable<StreamPart>;
+    // Where the parts come from: a shared call's subscription, or a stream of this request's own.
+    let subscription: Subscription<SourceItem> | undefined;
+    let stream: AsyncIterable<StreamPart> | undefined;
     try {
       steps.stopping.throwIfAborted();
       if (isExpired(identity)) throw new GatewayError('unauthorized', 'credential expired');
@@ -302,21 +318,24 @@ export async function* runChat(
         stream = replayCachedReply(hit);
         answered = { model: hit.model, provider: hit.provider };
       } else if (joined || coalesce) {
-        const subscription = joined ?? leadSharedCall(route, keyOf(), granted, cacheUse.write);
-        const iterator = subscription[Symbol.asyncIterator]();
-        const first = await Promise.race([iterator.next(), whenAborted(upstream.signal)]);
-        if (first === aborted) {
-          subscription.leave();
-          throw upstream.signal.reason;
+        const shared = joined ?? leadSharedCall(route, keyOf(), granted, cacheUse.write);
+        subscription = shared;
+        // A cancel, a failure or the server's stop leaves the call, which ends a pending read at once:
+        // no race per read. Never removed: a leave after the end changes nothing.
+        if (upstream.signal.aborted) shared.leave();
+        else upstream.signal.addEventListener('abort', shared.leave, { once: true });
+        let first = shared.take();
+        while (first === undefined && !shared.over()) {
+          await shared.changed();
+          first = shared.take();
         }
-        if (first.done || first.value.type !== 'start') {
-          subscription.leave();
-          throw first.done
-            ? new GatewayError('internal', 'the shared call ended early')
-            : errorOf(first.value);
+        // Over before its first item: this request left it, aborted.
+        if (first === undefined) throw upstream.signal.reason;
+        if (first.type !== 'start') {
+          shared.leave();
+          throw errorOf(first);
         }
-        answered = { model: first.value.model, provider: first.value.provider };
-        stream = { [Symbol.asyncIterator]: () => iterator as AsyncIterator<StreamPart> };
+        answered = { model: first.model, provider: first.provider };
       } else {
         stopTimers = startUpstreamTimers(upstream, route.timeouts, () => lastOutputAt);
         opened = await openRoute(route, granted, upstream.signal, (candidate) => {
@@ -332,112 +351,132 @@ export async function* runChat(
       granted.bindTarget(answered);
     } catch (error) {
       if (signal.aborted || upstream.signal.aborted) {
-        yield await abortedEnd();
+        await deliver(await abortedEnd());
         return;
       }
       const failure = toGatewayError(error);
       failed = true;
       await settle({ inputTokens: 0, outputTokens: 0 }, failure.code);
-      yield { type: 'error', error: failure };
+      await deliver({ type: 'error', error: failure });
       return;
     }
 
-    yield {
+    await deliver({
       type: 'start',
       model: answered.model,
       provider: answered.provider,
       cached: servedFromCache,
       warnings: admission.warnings,
-    };
+    });
 
     const transform = steps.hooks.streamTransform({ ...hookContext, request: effective });
     /** The normal end: text the stream hooks held back, then `done` with the usage booked. */
-    async function* endWithDone(reported: Usage | undefined, finishReason: FinishReason) {
-      if (transform) yield* transform.flush();
+    const endWithDone = async (reported: Usage | undefined, finishReason: FinishReason) => {
+      if (transform) for (const part of transform.flush()) await deliver(part);
       const quota = await settle(reported, finishReason);
-      yield { type: 'done' as const, finishReason, usage: finalUsage!, costUsd: costOf(finalUsage!), quota };
-    }
-    const iterator = stream[Symbol.asyncIterator]();
-    const race = createAbortRace([signal, upstream.signal]);
-    stopRacing = race.dispose;
+      await deliver({ type: 'done', finishReason, usage: finalUsage!, costUsd: costOf(finalUsage!), quota });
+    };
+    const iterator = stream?.[Symbol.asyncIterator]();
+    // Only a stream of its own needs a race: a shared call's read ends when the request leaves it.
+    const race = iterator && createAbortRace([signal, upstream.signal]);
+    if (race) stopRacing = race.dispose;
     for (;;) {
-      const next = iterator.next();
-      const result = await race.read(next);
-      if (result === aborted) {
-        ignoreRejection(next);
-        if (!upstream.signal.aborted && onCancel === 'drain') {
-          // A drained cancel: the client is released now, billing completes in the background.
-          endedInBackground = true;
-          stopTimers();
-          const usage = tally.usage(undefined);
-          void drainUpstream(next, iterator, upstream, steps.drainTimeoutMs, (part) => tally.add(part))
-            .then((reported) => settle(reported, 'cancelled'))
-            .catch((error: unknown) => log.error({ err: error }, 'settling a drained request failed'))
-            .finally(() => {
-              stopListening();
-              opened?.release();
-              logEnd();
+      let part: StreamPart;
+      if (subscription) {
+        const item = subscription.take();
+        if (item === undefined) {
+          if (subscription.over()) {
+            // Over before its terminal item: this request left the call, aborted.
+            await deliver(await abortedEnd());
+            return;
+          }
+          await subscription.changed();
+          continue;
+        }
+        part = item as StreamPart;
+      } else {
+        const next = iterator!.next();
+        const result = await race!.read(next);
+        if (result === aborted) {
+          ignoreRejection(next);
+          if (!upstream.signal.aborted && onCancel === 'drain') {
+            // A drained cancel: the client is released now, billing completes in the background.
+            endedInBackground = true;
+            stopTimers();
+            const usage = tally.usage(undefined);
+            void drainUpstream(next, iterator!, upstream, steps.drainTimeoutMs, (part) => tally.add(part))
+              .then((reported) => settle(reported, 'cancelled'))
+              .catch((error: unknown) => log.error({ err: error }, 'settling a drained request failed'))
+              .finally(() => {
+                stopListening();
+                opened?.release();
+                logEnd();
+              });
+            // The true usage is not known yet: report what was streamed, and no quota state.
+            await deliver({
+              type: 'done',
+              finishReason: 'cancelled',
+              usage,
+              costUsd: costOf(usage),
+              quota: {},
             });
-          // The true usage is not known yet: report what was streamed, and no quota state.
-          yield {
-            type: 'done',
-            finishReason: 'cancelled',
-            usage,
-            costUsd: costOf(usage),
-            quota: {},
-          };
+            return;
+          }
+          ignoreRejection(Promise.resolve(iterator!.return?.()));
+          await deliver(await abortedEnd());
           return;
         }
-        ignoreRejection(Promise.resolve(iterator.return?.()));
-        yield await abortedEnd();
-        return;
+        if (result.done) {
+          const failure = new GatewayError('internal', 'provider stream ended without a result');
+          failed = true;
+          await settle(undefined, failure.code);
+          await deliver({ type: 'error', error: failure, usage: finalUsage! });
+          return;
+        }
+        part = result.value;
       }
-      if (result.done) {
-        const failure = new GatewayError('internal', 'provider stream ended without a result');
-        failed = true;
-        await settle(undefined, failure.code);
-        yield { type: 'error', error: failure, usage: finalUsage! };
-        return;
-      }
-      const part = result.value;
       if (part.type === 'finish') {
         const limited = part.finishReason === 'length' && admission.limitedByQuota;
-        yield* endWithDone(part.usage, limited ? 'quota' : part.finishReason);
+        await endWithDone(part.usage, limited ? 'quota' : part.finishReason);
         return;
       }
       if (part.type === 'error') {
         failed = true;
         await settle(part.usage, part.error.code);
-        yield { type: 'error', error: part.error, usage: finalUsage! };
+        await deliver({ type: 'error', error: part.error, usage: finalUsage! });
         return;
       }
       if (!admission.meter(part)) {
-        // The provider went past max_tokens: stop there, as it should have.
+        // The provider went past max_tokens: stop there, as it should have (a shared call is left).
         upstream.abort('max_tokens reached');
-        ignoreRejection(Promise.resolve(iterator.return?.()));
-        yield* endWithDone(undefined, admission.limitedByQuota ? 'quota' : 'length');
+        ignoreRejection(Promise.resolve(iterator?.return?.()));
+        await endWithDone(undefined, admission.limitedByQuota ? 'quota' : 'length');
         return;
       }
       lastOutputAt = performance.now();
       firstOutputMs ??= lastOutputAt - startedAt;
       tally.add(part);
       if (!transform) {
-        yield part;
+        const waiting = emit(part);
+        if (waiting) await waiting;
         continue;
       }
       let transformed: OutputPart[];
       try {
         transformed = transform.push(part);
       } catch (error) {
-        ignoreRejection(Promise.resolve(iterator.return?.()));
+        ignoreRejection(Promise.resolve(iterator?.return?.()));
         upstream.abort('a stream hook failed');
         const failure = toGatewayError(error);
         failed = true;
         await settle(undefined, failure.code);
-        yield { type: 'error', error: failure, usage: finalUsage! };
+        await deliver({ type: 'error', error: failure, usage: finalUsage! });
         return;
       }
-      yield* transformed;
+      for (const each of transformed) {
+        const waiting = emit(each);
+        if (waiting) await waiting;
+      }
     }
   } finally {
     stopRacing();
@@ -446,7 +485,7 @@ export async function* runChat(
       stopTimers();
       opened?.release();
       if (outcome === 'abandoned') {
-        // The consumer stopped reading before the end: stop the upstream and bill what was streamed.
+        // The sink failed before the end: stop the upstream (leave a shared call), bill what was streamed.
         upstream.abort('abandoned');
         await settle(undefined, 'abandoned').catch((error: unknown) =>
           log.error({ err: error }, 'settling failed'),

@@ -6,6 +6,7 @@ import type { Identity } from '../auth/identity.ts';
 import type { Config } from '../config/schema.ts';
 import { GatewayError, toGatewayError } from '../errors/gateway-error.ts';
 import type { Gateway } from '../pipeline/create-gateway.ts';
+import type { GatewayEvent } from '../pipeline/gateway-event.ts';
 import { clientGone, type ResumeService } from '../resume/create-resume-service.ts';
 import type { ChatRequest } from '../spec/chat-request.ts';
 import { encodeDone, encodeError, encodeReady, encodeStart } from '../wire/encode-ws-event.ts';
@@ -107,37 +108,40 @@ export function serveClientConnection({
       mergeLimit: Math.max(1024, Math.floor(highWater / 4)),
       nextSeq: () => ++seq,
     });
-    try {
-      const events = gateway.runChat(request, {
-        requestId,
-        identity,
-        signal: controller.signal,
-        log: requestLog,
-        // The browser's WebSocket API cannot set headers, so a trace context rides in the chat's metadata.
-        traceparent:
-          typeof request.metadata?.traceparent === 'string' ? request.metadata.traceparent : undefined,
-      });
-      for await (const event of events) {
-        switch (event.type) {
-          case 'start':
-            emit(encodeStart(request.id, event.model, event.provider, event.cached, event.warnings));
-            break;
-          case 'done':
-            ended = true;
-            deltas.flush();
-            emit(encodeDone(request.id, ++seq, event.finishReason, event.usage, event.costUsd, event.quota));
-            break;
-          case 'error':
-            ended = true;
-            deltas.flush();
-            emit(encodeError(event.error, request.id));
-            break;
-          default: {
-            const waiting = deltas.push(event);
-            if (waiting) await waiting;
-          }
-        }
+    /** Encodes one event; only a congested connection makes the pipeline wait (the merger's promise). */
+    const relayEvent = (event: GatewayEvent): Promise<void> | undefined => {
+      switch (event.type) {
+        case 'start':
+          emit(encodeStart(request.id, event.model, event.provider, event.cached, event.warnings));
+          return undefined;
+        case 'done':
+          ended = true;
+          deltas.flush();
+          emit(encodeDone(request.id, ++seq, event.finishReason, event.usage, event.costUsd, event.quota));
+          return undefined;
+        case 'error':
+          ended = true;
+          deltas.flush();
+          emit(encodeError(event.error, request.id));
+          return undefined;
+        default:
+          return deltas.push(event);
       }
+    };
+    try {
+      await gateway.runChat(
+        request,
+        {
+          requestId,
+          identity,
+          signal: controller.signal,
+          log: requestLog,
+          // The browser's WebSocket API cannot set headers, so a trace context rides in the chat's metadata.
+          traceparent:
+            typeof request.metadata?.traceparent === 'string' ? request.metadata.traceparent : undefined,
+        },
+        relayEvent,
+      );
     } catch (error) {
       requestLog.error({ err: error }, 'request failed inside the pipeline');
     } finally {

@@ -5,6 +5,7 @@ import type { Identity } from '../auth/identity.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { Gateway } from '../pipeline/create-gateway.ts';
 import type { GatewayEvent } from '../pipeline/gateway-event.ts';
+import { newRequestId } from '../pipeline/new-request-id.ts';
 import type { EventSink } from '../pipeline/run-chat.ts';
 import {
   createOpenAiChunkEncoder,
@@ -129,7 +130,7 @@ export function createChatCompletionsRoute({ gateway, log, maxBodyBytes }: ChatC
       return;
     }
     const envelope = { id, created: Math.floor(Date.now() / 1000), model: call.request.model };
-    const requestId = randomUUID();
+    const requestId = newRequestId();
     const requestLog = log.child({ request_id: requestId, client_request_id: id });
     const controller = new AbortController();
     response.once('close', () => {

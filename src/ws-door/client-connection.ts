@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
@@ -7,6 +6,7 @@ import type { Config } from '../config/schema.ts';
 import { GatewayError, toGatewayError } from '../errors/gateway-error.ts';
 import type { Gateway } from '../pipeline/create-gateway.ts';
 import type { GatewayEvent } from '../pipeline/gateway-event.ts';
+import { newRequestId } from '../pipeline/new-request-id.ts';
 import { clientGone, type ResumeService } from '../resume/create-resume-service.ts';
 import type { ChatRequest } from '../spec/chat-request.ts';
 import { encodeDone, encodeError, encodeReady, encodeStart } from '../wire/encode-ws-event.ts';
@@ -83,7 +83,7 @@ export function serveClientConnection({
   };
 
   async function relay(request: ChatRequest, controller: AbortController): Promise<void> {
-    const requestId = randomUUID();
+    const requestId = newRequestId();
     const requestLog = log.child({ request_id: requestId, client_request_id: request.id });
     const tracked = resume?.track(identity.user, request.id, controller);
     // Every frame of the request goes to its client while connected, and to its resume log.

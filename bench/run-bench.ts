@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +32,7 @@ import { parseStartScript } from './start-script.ts';
 import type { StreamResult } from './stream-measurements.ts';
 
 const repositoryRoot = fileURLToPath(new URL('../', import.meta.url));
-/** Sluice runs as `npm start` runs it: the same node flags, the same entry point. */
+/** Sluice runs as `npm start` runs it: built first, then the same node flags, the same entry point. */
 const startScript = parseStartScript(readFileSync(join(repositoryRoot, 'package.json'), 'utf8'));
 
 const usage = `Usage: npm run bench [-- options]
@@ -383,6 +384,11 @@ async function main(): Promise<void> {
     process.stderr.write(`${(error as Error).message}\n`);
     process.exit(2);
   }
+  // What `npm start` runs before it starts Sluice (the build): the bench never measures a stale one.
+  execFileSync('npm', ['run', '--silent', '--if-present', 'prestart'], {
+    cwd: repositoryRoot,
+    stdio: 'inherit',
+  });
   const processes = createChildProcesses();
   const workDir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
   const removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });

@@ -18,3 +18,12 @@ export function parseStartScript(packageJson: string): StartScript {
     throw new Error(`package.json's start script is not "node [flags] <entry point>": ${String(start)}`);
   return { nodeFlags: words.slice(1, -1), entryPoint };
 }
+
+/**
+ * The TypeScript source of a built entry point (`dist/src/main.js` -> `src/main.ts`); a source entry
+ * point is its own. Tests run Sluice from its source, so a stale build is never what they test.
+ */
+export function sourceEntryPoint(entryPoint: string): string {
+  const built = /^dist\/(.+)\.js$/.exec(entryPoint);
+  return built ? `${built[1]}.ts` : entryPoint;
+}

@@ -1,14 +1,26 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parseStartScript } from '../../bench/start-script.ts';
+import { parseStartScript, sourceEntryPoint } from '../../bench/start-script.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const start = parseStartScript(readFileSync(new URL('package.json', `file://${root}`), 'utf8'));
 
-/** Runs Sluice as `npm start` does (its node flags and entry point), with only the given environment. */
+/**
+ * Runs Sluice as `npm start` does (its node flags and entry point, from the source rather than the
+ * build), with only the given environment.
+ */
 export function spawnSluice(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [...start.nodeFlags, start.entryPoint, ...args], {
+  return spawn(process.execPath, [...start.nodeFlags, sourceEntryPoint(start.entryPoint), ...args], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Runs Sluice exactly as `npm start` does, from its build: only for a test of the build itself. */
+export function spawnBuiltSluice(env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [...start.nodeFlags, start.entryPoint], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

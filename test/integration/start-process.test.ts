@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
-import { listeningPort, spawnSluice } from '../helpers/sluice-process.ts';
+import { listeningPort, spawnBuiltSluice, spawnSluice } from '../helpers/sluice-process.ts';
 import { connectTestClient } from '../helpers/ws-test-client.ts';
 
 describe('the sluice process', () => {
@@ -61,6 +62,26 @@ describe('the sluice process', () => {
     assert.equal(code, 0);
     assert.ok(messages.includes('request end'), 'the request end line was written');
     assert.equal(messages.at(-1), 'stopped');
+  });
+
+  it('runs from the build that npm start makes: the chat page and the demo model', async () => {
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: new URL('../../', import.meta.url) });
+    const child = spawnBuiltSluice({ PORT: '0' });
+    try {
+      const port = await listeningPort(child);
+      const page = await fetch(`http://127.0.0.1:${port}/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<html/i);
+      const client = await connectTestClient(`ws://127.0.0.1:${port}/v1/ws`);
+      await client.next();
+      client.send({ type: 'chat', id: 'built', model: 'demo', messages: [{ role: 'user', content: 'Hi' }] });
+      assert.equal((await client.collect('built')).at(-1)?.type, 'done');
+      await client.close();
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0);
   });
 
   it('refuses to start on an invalid config and names the bad path', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { parseStartScript } from '../../../bench/start-script.ts';
+import { parseStartScript, sourceEntryPoint } from '../../../bench/start-script.ts';
 
 const startScript = (start: unknown) => JSON.stringify({ scripts: { start } });
 
@@ -23,11 +23,16 @@ describe("the start script's node flags", () => {
     }
   });
 
-  it("read this repository's package.json: Sluice with its V8 heap flags", () => {
+  it("read this repository's package.json: Sluice's build, with its V8 heap flags", () => {
     const packageJson = readFileSync(new URL('../../../package.json', import.meta.url), 'utf8');
     assert.deepEqual(parseStartScript(packageJson), {
       nodeFlags: ['--max-semi-space-size=16', '--heap-growing-percent=60'],
-      entryPoint: 'src/main.ts',
+      entryPoint: 'dist/src/main.js',
     });
+  });
+
+  it('lead a built entry point back to its TypeScript source', () => {
+    assert.equal(sourceEntryPoint('dist/src/main.js'), 'src/main.ts');
+    assert.equal(sourceEntryPoint('src/main.ts'), 'src/main.ts');
   });
 });

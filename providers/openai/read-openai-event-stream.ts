@@ -27,6 +27,10 @@ export function readOpenAiEventStream(response: Response): AsyncIterableIterator
 
 const ignore = () => {};
 
+/** What Node's own stream readers throw for a stream closed before it ended. */
+const prematureClose = () =>
+  Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+
 /** What `next()` resolves with once the reader has nothing more. */
 const done = (): IteratorReturnResult<undefined> => ({ done: true, value: undefined });
 
@@ -98,6 +102,11 @@ class OpenAiEventReader implements AsyncIterableIterator<StreamPart> {
     // A Node stream from Sluice's own fetch (providers/shared/fetch-over-undici-request.ts); a web
     // stream from any other fetch is read through a Node stream too.
     this.#body = body instanceof Readable ? body : Readable.fromWeb(body as WebReadableStream<Uint8Array>);
+    // A body that failed before the first `next()` emits nothing more.
+    if (this.#body.destroyed) {
+      this.#ended = true;
+      return Promise.reject(this.#body.errored ?? prematureClose());
+    }
     this.#body.setEncoding('utf8');
     this.#body.on('data', this.#onData);
     this.#body.on('end', this.#onEnd);
@@ -145,7 +154,7 @@ class OpenAiEventReader implements AsyncIterableIterator<StreamPart> {
 
   /** A body closed without `end` or `error` was cut short. */
   readonly #onClose = (): void => {
-    this.#onError(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    this.#onError(prematureClose());
   };
 
   #onEvent(event: EventSourceMessage): void {

@@ -89,6 +89,15 @@ describe('readOpenAiEventStream', () => {
     assert.deepEqual(await parts.next(), { done: true, value: undefined });
   });
 
+  it('a body that failed before the first next() rejects with its error', async () => {
+    const { response, body } = nodeResponse();
+    body.on('error', () => {});
+    body.destroy(new Error('socket hang up'));
+    await turn();
+
+    await assert.rejects(readOpenAiEventStream(response).next(), /socket hang up/);
+  });
+
   it('hands out the parts read before malformed JSON, then fails and closes the body', async () => {
     const { response, body } = nodeResponse();
     const parts = readOpenAiEventStream(response);

@@ -40,8 +40,9 @@ describe('the sluice process', () => {
     const child = spawnSluice([], { PORT: '0' });
     const messages: string[] = [];
     let listening: (port: number) => void;
-    const port = new Promise<number>((resolve) => {
+    const port = new Promise<number>((resolve, reject) => {
       listening = resolve;
+      child.once('exit', (code) => reject(new Error(`Sluice exited (${code}) before listening`)));
     });
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const entry = JSON.parse(line) as { msg: string; port?: number };

@@ -26,7 +26,7 @@ describe("the start script's node flags", () => {
   it("read this repository's package.json: Sluice's build, with its V8 heap flags", () => {
     const packageJson = readFileSync(new URL('../../../package.json', import.meta.url), 'utf8');
     assert.deepEqual(parseStartScript(packageJson), {
-      nodeFlags: ['--max-semi-space-size=16', '--heap-growing-percent=60'],
+      nodeFlags: ['--max-semi-space-size=8', '--heap-growing-percent=60'],
       entryPoint: 'dist/src/main.js',
     });
   });

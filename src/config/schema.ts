@@ -53,8 +53,8 @@ const resumeSchema = z.strictObject({
   /** The most frames kept per request; a resume that needs an older one gets `not_found`. */
   max_events: z.number().int().min(16).default(10_000),
   /**
-   * In memory (no Redis): the most heap bytes (estimated per frame) of ended requests' frames kept; the
-   * oldest go first. 4 MiB keeps the last ~400 ended replies of 100 tokens each.
+   * In memory (no Redis): the most bytes of ended requests' frames kept (UTF-8, plus 8 a frame); the
+   * oldest go first. 4 MiB keeps the last ~550 ended replies of 100 tokens each (~7.5 KiB apiece).
    */
   max_memory_bytes: z.number().int().min(65_536).default(4_194_304),
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { EventLog } from '../../../src/resume/event-log.ts';
+import { type EventLog, isEventLogNotFound, type LoggedEvent } from '../../../src/resume/event-log.ts';
 import { createMemoryEventLog } from '../../../src/resume/memory-event-log.ts';
 import { testEventLogContract } from './event-log-contract.ts';
 
@@ -26,7 +26,7 @@ async function kept(log: EventLog, ids: string[]): Promise<string[]> {
 
 describe('memory event log bounds', () => {
   it('forgets the oldest ended logs first once ended logs pass their byte bound, never a running one', async () => {
-    // Each ended log holds one frame of 100 one-byte characters: ~128 bytes of heap.
+    // Each ended log holds one frame of 100 bytes and 2 offsets: 116 bytes.
     const log = createMemoryEventLog({ retentionMs: 60_000, maxEvents: 100, maxEndedBytes: 300 });
     const frame = 'x'.repeat(100);
     await log.open('running', 'ada');
@@ -36,9 +36,9 @@ describe('memory event log bounds', () => {
     await log.close();
   });
 
-  it('counts what each frame costs the heap beyond its characters, so many short frames fill the bound', async () => {
-    // 500 frames of 10 characters: 5,000 characters but ~19,000 bytes of heap per log.
-    const log = createMemoryEventLog({ retentionMs: 60_000, maxEvents: 1000, maxEndedBytes: 30_000 });
+  it('counts the offset of each frame besides its bytes, so many short frames fill the bound', async () => {
+    // 500 frames of 10 bytes: 5,000 bytes of frames but 9,008 held per log.
+    const log = createMemoryEventLog({ retentionMs: 60_000, maxEvents: 1000, maxEndedBytes: 15_000 });
     await endLogs(
       log,
       ['old', 'new'],
@@ -48,12 +48,13 @@ describe('memory event log bounds', () => {
     await log.close();
   });
 
-  it('counts two bytes a character for a frame with characters beyond Latin-1, one for Latin-1 only', async () => {
+  it('counts the UTF-8 bytes of a frame, not its characters', async () => {
+    // 100 characters and 2 offsets: 116 bytes held in ASCII, 316 in CJK (3 bytes a character).
     const bounds = { retentionMs: 60_000, maxEvents: 100, maxEndedBytes: 400 };
-    const latin1 = createMemoryEventLog(bounds);
-    await endLogs(latin1, ['old', 'new'], ['é'.repeat(100)]);
-    assert.deepEqual(await kept(latin1, ['old', 'new']), ['old', 'new']);
-    await latin1.close();
+    const ascii = createMemoryEventLog(bounds);
+    await endLogs(ascii, ['old', 'new'], ['x'.repeat(100)]);
+    assert.deepEqual(await kept(ascii, ['old', 'new']), ['old', 'new']);
+    await ascii.close();
     const wide = createMemoryEventLog(bounds);
     await endLogs(wide, ['old', 'new'], ['你'.repeat(100)]);
     assert.deepEqual(await kept(wide, ['old', 'new']), ['new']);
@@ -61,7 +62,7 @@ describe('memory event log bounds', () => {
   });
 
   it('stops counting the frames it drops past the most events per log', async () => {
-    // Only the last 10 of 1,000 frames stay: ~1,300 bytes, not ~128,000.
+    // Only the last 10 of 1,000 frames stay: 1,088 bytes, not ~108,000.
     const log = createMemoryEventLog({ retentionMs: 60_000, maxEvents: 10, maxEndedBytes: 3000 });
     await endLogs(
       log,
@@ -69,6 +70,57 @@ describe('memory event log bounds', () => {
       Array.from({ length: 1000 }, () => 'x'.repeat(100)),
     );
     assert.deepEqual(await kept(log, ['old', 'new']), ['old', 'new']);
+    await log.close();
+  });
+});
+
+describe('memory event log frames', () => {
+  it('hands back frames with multi-byte characters exactly as appended, across buffer growth', async () => {
+    const log = createMemoryEventLog({ retentionMs: 60_000, maxEvents: 1000 });
+    const frames = Array.from(
+      { length: 200 },
+      (_, seq) =>
+        `{"type":"delta","seq":${seq},"text":"${'你好😀é'.repeat(seq % 7)}${seq % 5 === 0 ? '' : 'x'}"}`,
+    );
+    frames.push('', '😀'.repeat(3000));
+    await endLogs(log, ['a1'], frames);
+    const read: LoggedEvent[] = [];
+    for await (const event of log.read('a1', -1)) read.push(event);
+    assert.deepEqual(
+      read,
+      frames.map((frame, seq) => ({ seq, frame })),
+    );
+    await log.close();
+  });
+
+  it('keeps the last frames and their seqs while it drops the oldest past the most events', async () => {
+    const log = createMemoryEventLog({ retentionMs: 60_000, maxEvents: 16 });
+    const frameOf = (seq: number) => `${seq}:${'€'.repeat(seq % 9)}`;
+    const eventsOf = (from: number, to: number) =>
+      Array.from({ length: to - from + 1 }, (_, index) => ({
+        seq: from + index,
+        frame: frameOf(from + index),
+      }));
+    const readUntil = async (events: AsyncIterable<LoggedEvent>, lastSeq: number) => {
+      const read: LoggedEvent[] = [];
+      for await (const event of events) {
+        read.push(event);
+        if (event.seq === lastSeq) break;
+      }
+      return read;
+    };
+    await log.open('a1', 'ada');
+    for (let seq = 0; seq < 100; seq++) {
+      await log.append('a1', { seq, frame: frameOf(seq) });
+      // Every kept event, read before and after each compaction of the buffer.
+      const oldest = Math.max(seq - 15, 0);
+      assert.deepEqual(await readUntil(log.read('a1', oldest - 1), seq), eventsOf(oldest, seq));
+    }
+    await log.end('a1');
+    assert.deepEqual(await readUntil(log.read('a1', 83), 99), eventsOf(84, 99));
+    await assert.rejects(async () => {
+      for await (const _ of log.read('a1', 82));
+    }, isEventLogNotFound);
     await log.close();
   });
 });

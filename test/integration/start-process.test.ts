@@ -9,6 +9,16 @@ import { describe, it } from 'node:test';
 import { listeningPort, spawnBuiltSluice, spawnSluice } from '../helpers/sluice-process.ts';
 import { connectTestClient } from '../helpers/ws-test-client.ts';
 
+/** Asks the demo model once over a fresh connection; resolves with the request's last event type. */
+async function askDemoOnce(port: number, id: string): Promise<string | undefined> {
+  const client = await connectTestClient(`ws://127.0.0.1:${port}/v1/ws`);
+  await client.next();
+  client.send({ type: 'chat', id, model: 'demo', messages: [{ role: 'user', content: 'Hi' }] });
+  const last = (await client.collect(id)).at(-1)?.type;
+  await client.close();
+  return last;
+}
+
 describe('the sluice process', () => {
   it('serves the demo model with no config and no keys, and exits 0 on SIGTERM', async () => {
     const child = spawnSluice([], { PORT: '0' });
@@ -51,11 +61,7 @@ describe('the sluice process', () => {
     });
     const exited = once(child, 'exit');
     try {
-      const client = await connectTestClient(`ws://127.0.0.1:${await port}/v1/ws`);
-      await client.next();
-      client.send({ type: 'chat', id: 'only', model: 'demo', messages: [{ role: 'user', content: 'Hi' }] });
-      assert.equal((await client.collect('only')).at(-1)?.type, 'done');
-      await client.close();
+      assert.equal(await askDemoOnce(await port, 'only'), 'done');
     } finally {
       child.kill('SIGTERM');
     }
@@ -73,11 +79,7 @@ describe('the sluice process', () => {
       const page = await fetch(`http://127.0.0.1:${port}/`);
       assert.equal(page.status, 200);
       assert.match(await page.text(), /<html/i);
-      const client = await connectTestClient(`ws://127.0.0.1:${port}/v1/ws`);
-      await client.next();
-      client.send({ type: 'chat', id: 'built', model: 'demo', messages: [{ role: 'user', content: 'Hi' }] });
-      assert.equal((await client.collect('built')).at(-1)?.type, 'done');
-      await client.close();
+      assert.equal(await askDemoOnce(port, 'built'), 'done');
     } finally {
       child.kill('SIGTERM');
     }

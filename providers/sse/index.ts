@@ -14,7 +14,10 @@ export const sseProvider = defineProviderKind({
           // The generic kinds have no tool-call format to translate into, so tools cannot reach the upstream.
           log.warn({ provider: name, tools: request.tools.length }, 'the sse provider kind ignores tools');
         }
-        return startOnFirstPart(streamSseParts(config, request, { signal, requestId, traceparent }), signal);
+        return startOnFirstPart(
+          await streamSseParts(config, request, { signal, requestId, traceparent }),
+          signal,
+        );
       },
     };
   },

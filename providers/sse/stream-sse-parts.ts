@@ -1,7 +1,7 @@
-import { EventSourceParserStream } from 'eventsource-parser/stream';
 import type { ProviderRequest } from '../../src/spec/chat-request.ts';
 import type { StreamPart } from '../../src/spec/stream-part.ts';
-import { errorFromUpstreamStatus } from '../shared/classify-upstream-error.ts';
+import { classifyUpstreamError, errorFromUpstreamStatus } from '../shared/classify-upstream-error.ts';
+import { readEventStreamBody } from '../shared/read-event-stream-body.ts';
 import { chatBodyTemplate, renderUpstreamBody } from '../shared/render-upstream-body.ts';
 import { createUpstreamMessageReader, upstreamReportedError } from '../shared/upstream-message-reader.ts';
 import type { SseConfig } from './sse-config-schema.ts';
@@ -52,38 +52,48 @@ async function readErrorBody(response: Response): Promise<string> {
 }
 
 /**
- * Calls a generic SSE upstream and translates its events into parts. It throws on an HTTP error
- * status, an error event or a lost connection, and simply returns when the stream stops without
- * ending, leaving both to `startOnFirstPart`.
+ * Calls a generic SSE upstream and reads its events into parts (one promise per network read, see
+ * readEventStreamBody). It rejects on an HTTP error status or a failed request; the parts throw on
+ * an error event or a lost connection, and simply end when the stream stops without ending, leaving
+ * both to `startOnFirstPart`. Leaving before the end, or a done event or data, closes the connection:
+ * a generic upstream may keep it open after its last event.
  */
-export async function* streamSseParts(
+export async function streamSseParts(
   config: SseConfig,
   request: ProviderRequest,
   options: SseCallOptions,
-): AsyncGenerator<StreamPart> {
+): Promise<AsyncIterableIterator<StreamPart>> {
   const reader = createUpstreamMessageReader(config);
-  const response = await fetch(config.url, requestInit(config, request, options));
-  if (!response.ok || !response.body) {
-    const message = reader.describeError(await readErrorBody(response)) || response.statusText;
-    throw errorFromUpstreamStatus(response.status, message, response.headers.get('retry-after'));
-  }
-  const events = response.body
-    .pipeThrough(new TextDecoderStream())
-    .pipeThrough(new EventSourceParserStream({ maxBufferSize: largestEventCharacters }));
-  // Leaving this loop (done, error or the consumer's return) cancels the body, which closes the connection.
-  for await (const event of events) {
-    if (event.event === config.error_event) throw upstreamReportedError(reader.describeError(event.data));
-    if (event.data === config.done_data) {
-      yield reader.finish();
-      return;
+  let response: Response;
+  try {
+    response = await fetch(config.url, requestInit(config, request, options));
+    if (!response.ok || !response.body) {
+      const message = reader.describeError(await readErrorBody(response)) || response.statusText;
+      throw errorFromUpstreamStatus(response.status, message, response.headers.get('retry-after'));
     }
-    const message = reader.read(event.data);
-    if (message.error) throw message.error;
-    yield* message.parts;
-    if (config.done_event !== undefined && event.event === config.done_event) {
-      yield reader.finish();
-      return;
-    }
+  } catch (error) {
+    throw classifyUpstreamError(error);
   }
-  if (reader.hasFinishReason) yield reader.finish();
+  /** A done event or data came: `end` adds the finish part even when no finish reason was named. */
+  let doneSeen = false;
+  return readEventStreamBody<StreamPart>(
+    response,
+    {
+      event(event, parts) {
+        if (event.event === config.error_event) throw upstreamReportedError(reader.describeError(event.data));
+        if (event.data !== config.done_data) {
+          const message = reader.read(event.data);
+          if (message.error) throw message.error;
+          for (const part of message.parts) parts.push(part);
+          if (config.done_event === undefined || event.event !== config.done_event) return false;
+        }
+        doneSeen = true;
+        return true;
+      },
+      end(parts) {
+        if (doneSeen || reader.hasFinishReason) parts.push(reader.finish());
+      },
+    },
+    { drainAfterEnd: false, maxBufferSize: largestEventCharacters },
+  );
 }

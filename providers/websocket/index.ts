@@ -18,7 +18,7 @@ export const websocketProvider = defineProviderKind({
           );
         }
         return startOnFirstPart(
-          streamWebsocketParts(config, request, { signal, requestId, traceparent }),
+          await streamWebsocketParts(config, request, { signal, requestId, traceparent }),
           signal,
         );
       },

@@ -14,57 +14,71 @@ function totalInputTokens(usage: AnthropicUsage | MessageDeltaUsage): number | u
   return usage.input_tokens + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
 }
 
+/** Turns one stream's events into parts, keeping what later events need (usage, stop reason, tool numbers). */
+export interface AnthropicEventConverter {
+  /** Queues on `parts` what `event` carries; true for `message_stop`, which ends the stream. */
+  add(event: RawMessageStreamEvent, parts: StreamPart[]): boolean;
+}
+
 /**
  * Translates Anthropic's Messages stream events into stream parts, with one `finish` for
  * `message_stop`. Tool calls are numbered among tool calls only, from 0, whatever their block index.
- * The SDK has already dropped `ping` events and thrown `error` events as errors.
+ * `ping` and `error` events are the reader's to handle (see readAnthropicEventStream).
  */
-export async function* anthropicEventsToParts(
-  events: AsyncIterable<RawMessageStreamEvent>,
-): AsyncGenerator<StreamPart> {
+export function createAnthropicEventConverter(): AnthropicEventConverter {
   const usage: Usage = { inputTokens: undefined, outputTokens: undefined };
   const toolIndexOfBlock = new Map<number, number>();
   let stopReason: StopReason | null = null;
-  for await (const event of events) {
-    switch (event.type) {
-      case 'message_start':
-        usage.inputTokens = totalInputTokens(event.message.usage);
-        break;
-      case 'content_block_start': {
-        const block = event.content_block;
-        if (block.type === 'tool_use') {
-          const index = toolIndexOfBlock.size;
-          toolIndexOfBlock.set(event.index, index);
-          yield { type: 'tool-call-delta', index, id: block.id, name: block.name, argumentsDelta: '' };
-        } else if (block.type === 'text' && block.text !== '') {
-          yield { type: 'text-delta', text: block.text };
-        } else if (block.type === 'thinking' && block.thinking !== '') {
-          yield { type: 'reasoning-delta', text: block.thinking };
+  return {
+    add(event, parts) {
+      switch (event.type) {
+        case 'message_start':
+          usage.inputTokens = totalInputTokens(event.message.usage);
+          break;
+        case 'content_block_start': {
+          const block = event.content_block;
+          if (block.type === 'tool_use') {
+            const index = toolIndexOfBlock.size;
+            toolIndexOfBlock.set(event.index, index);
+            parts.push({
+              type: 'tool-call-delta',
+              index,
+              id: block.id,
+              name: block.name,
+              argumentsDelta: '',
+            });
+          } else if (block.type === 'text' && block.text !== '') {
+            parts.push({ type: 'text-delta', text: block.text });
+          } else if (block.type === 'thinking' && block.thinking !== '') {
+            parts.push({ type: 'reasoning-delta', text: block.thinking });
+          }
+          break;
         }
-        break;
-      }
-      case 'content_block_delta': {
-        const delta = event.delta;
-        const toolIndex = toolIndexOfBlock.get(event.index);
-        if (delta.type === 'text_delta') yield { type: 'text-delta', text: delta.text };
-        else if (delta.type === 'thinking_delta') yield { type: 'reasoning-delta', text: delta.thinking };
-        else if (delta.type === 'input_json_delta' && toolIndex !== undefined) {
-          yield { type: 'tool-call-delta', index: toolIndex, argumentsDelta: delta.partial_json };
+        case 'content_block_delta': {
+          const delta = event.delta;
+          const toolIndex = toolIndexOfBlock.get(event.index);
+          if (delta.type === 'text_delta') parts.push({ type: 'text-delta', text: delta.text });
+          else if (delta.type === 'thinking_delta')
+            parts.push({ type: 'reasoning-delta', text: delta.thinking });
+          else if (delta.type === 'input_json_delta' && toolIndex !== undefined) {
+            parts.push({ type: 'tool-call-delta', index: toolIndex, argumentsDelta: delta.partial_json });
+          }
+          break;
         }
-        break;
+        case 'message_delta':
+          stopReason = event.delta.stop_reason;
+          usage.outputTokens = event.usage.output_tokens;
+          // Newer API versions repeat the cumulative input count here; when present it is the final one.
+          usage.inputTokens = totalInputTokens(event.usage) ?? usage.inputTokens;
+          break;
+        case 'message_stop':
+          parts.push({ type: 'finish', finishReason: mapAnthropicStopReason(stopReason), usage });
+          return true;
+        default:
+          // content_block_stop, signature and citation deltas, and event types newer than this adapter.
+          break;
       }
-      case 'message_delta':
-        stopReason = event.delta.stop_reason;
-        usage.outputTokens = event.usage.output_tokens;
-        // Newer API versions repeat the cumulative input count here; when present it is the final one.
-        usage.inputTokens = totalInputTokens(event.usage) ?? usage.inputTokens;
-        break;
-      case 'message_stop':
-        yield { type: 'finish', finishReason: mapAnthropicStopReason(stopReason), usage };
-        return;
-      default:
-        // content_block_stop, signature and citation deltas, and event types newer than this adapter.
-        break;
-    }
-  }
+      return false;
+    },
+  };
 }

@@ -1,15 +1,13 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { ProviderAdapter } from '../../src/spec/provider-adapter.ts';
-import type { StreamPart } from '../../src/spec/stream-part.ts';
 import { createFetchOverUndiciRequest } from '../shared/fetch-over-undici-request.ts';
 import { startOnFirstPart } from '../shared/start-on-first-part.ts';
 import type { AnthropicConfig } from './anthropic-config-schema.ts';
-import { anthropicEventsToParts } from './anthropic-events-to-parts.ts';
 import { buildAnthropicRequest } from './build-anthropic-request.ts';
 import { classifyAnthropicError } from './classify-anthropic-error.ts';
-import { holdMessageStopUntilEnd } from './hold-message-stop-until-end.ts';
+import { readAnthropicEventStream } from './read-anthropic-event-stream.ts';
 
-/** An adapter for Anthropic's Messages API, streamed through the official SDK. */
+/** An adapter for Anthropic's Messages API: the official SDK makes the request, our reader reads the stream. */
 export function createAnthropicAdapter(config: AnthropicConfig): ProviderAdapter {
   const client = new Anthropic({
     apiKey: config.api_key,
@@ -35,18 +33,17 @@ export function createAnthropicAdapter(config: AnthropicConfig): ProviderAdapter
           'Anthropic does not accept these parameters; they were not sent',
         );
       }
-      async function* generate(): AsyncGenerator<StreamPart> {
-        try {
-          const events = await client.messages.create(body, {
-            signal,
-            headers: { 'x-request-id': requestId, traceparent },
-          });
-          yield* anthropicEventsToParts(holdMessageStopUntilEnd(events));
-        } catch (error) {
-          throw classifyAnthropicError(error, config.api_key);
-        }
+      let response: Response;
+      try {
+        response = await client.messages
+          .create(body, { signal, headers: { 'x-request-id': requestId, traceparent } })
+          .asResponse();
+      } catch (error) {
+        throw classifyAnthropicError(error, config.api_key);
       }
-      return startOnFirstPart(generate(), signal);
+      // The SDK makes the request (auth, headers, timeouts, HTTP errors as APIError); the body is read
+      // by our own event reader, one promise per network read rather than the SDK stream's several per event.
+      return startOnFirstPart(readAnthropicEventStream(response, config.api_key), signal);
     },
   };
 }

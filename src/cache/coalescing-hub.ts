@@ -69,9 +69,11 @@ interface Channel<Item> {
   items: Item[];
   ended: boolean;
   abandoned: boolean;
-  participants: number;
   upstream: AbortController;
-  /** The participants still reading: an array, so that a publish walks it without allocating. */
+  /**
+   * The participants still reading, the leader's client included: an array, so that a publish walks it
+   * without allocating.
+   */
   readers: Reader[];
   /** A publisher waiting for a reader to catch up. */
   catchUp: (() => void) | undefined;
@@ -107,7 +109,6 @@ export function createCoalescingHub<Item>(): CoalescingHub<Item> {
   };
 
   const subscribe = (key: string, channel: Channel<Item>): Subscription<Item> => {
-    channel.participants += 1;
     // One waiter per participant, reused for every wait: no closure per item.
     let changed: Promise<void> | undefined;
     let resolveChanged: (() => void) | undefined;
@@ -131,10 +132,9 @@ export function createCoalescingHub<Item>(): CoalescingHub<Item> {
     const leave = () => {
       if (left) return;
       left = true;
-      channel.participants -= 1;
       channel.readers.splice(channel.readers.indexOf(reader), 1);
       channel.catchUp?.();
-      if (channel.participants === 0 && !channel.ended) {
+      if (channel.readers.length === 0 && !channel.ended) {
         channel.abandoned = true;
         channel.items = [];
         release(key, channel);
@@ -178,7 +178,6 @@ export function createCoalescingHub<Item>(): CoalescingHub<Item> {
         items: [],
         ended: false,
         abandoned: false,
-        participants: 0,
         upstream,
         readers: [],
         catchUp: undefined,
@@ -217,6 +216,6 @@ export function createCoalescingHub<Item>(): CoalescingHub<Item> {
       return channel ? subscribe(key, channel) : undefined;
     },
     activeKeys: () => live.size,
-    subscribers: (key) => live.get(key)?.participants ?? 0,
+    subscribers: (key) => live.get(key)?.readers.length ?? 0,
   };
 }

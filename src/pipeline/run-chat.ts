@@ -239,11 +239,6 @@ export async function runChat(
     });
   };
 
-  /** Hands an event to the sink, and waits when it asks to (not for the per-token path). */
-  const deliver = async (event: GatewayEvent) => {
-    await emit(event);
-  };
-
   /** The terminal event once the request was aborted: a cancel ends with `done`, a failure with `error`. */
   const abortedEnd = async (): Promise<GatewayEvent> => {
     const reason = upstream.signal.aborted ? upstream.signal.reason : signal.reason;
@@ -351,17 +346,17 @@ export async function runChat(
       granted.bindTarget(answered);
     } catch (error) {
       if (signal.aborted || upstream.signal.aborted) {
-        await deliver(await abortedEnd());
+        await emit(await abortedEnd());
         return;
       }
       const failure = toGatewayError(error);
       failed = true;
       await settle({ inputTokens: 0, outputTokens: 0 }, failure.code);
-      await deliver({ type: 'error', error: failure });
+      await emit({ type: 'error', error: failure });
       return;
     }
 
-    await deliver({
+    await emit({
       type: 'start',
       model: answered.model,
       provider: answered.provider,
@@ -372,9 +367,9 @@ export async function runChat(
     const transform = steps.hooks.streamTransform({ ...hookContext, request: effective });
     /** The normal end: text the stream hooks held back, then `done` with the usage booked. */
     const endWithDone = async (reported: Usage | undefined, finishReason: FinishReason) => {
-      if (transform) for (const part of transform.flush()) await deliver(part);
+      if (transform) for (const part of transform.flush()) await emit(part);
       const quota = await settle(reported, finishReason);
-      await deliver({ type: 'done', finishReason, usage: finalUsage!, costUsd: costOf(finalUsage!), quota });
+      await emit({ type: 'done', finishReason, usage: finalUsage!, costUsd: costOf(finalUsage!), quota });
     };
     const iterator = stream?.[Symbol.asyncIterator]();
     // Only a stream of its own needs a race: a shared call's read ends when the request leaves it.
@@ -387,7 +382,7 @@ export async function runChat(
         if (item === undefined) {
           if (subscription.over()) {
             // Over before its terminal item: this request left the call, aborted.
-            await deliver(await abortedEnd());
+            await emit(await abortedEnd());
             return;
           }
           await subscription.changed();
@@ -413,7 +408,7 @@ export async function runChat(
                 logEnd();
               });
             // The true usage is not known yet: report what was streamed, and no quota state.
-            await deliver({
+            await emit({
               type: 'done',
               finishReason: 'cancelled',
               usage,
@@ -423,14 +418,14 @@ export async function runChat(
             return;
           }
           ignoreRejection(Promise.resolve(iterator!.return?.()));
-          await deliver(await abortedEnd());
+          await emit(await abortedEnd());
           return;
         }
         if (result.done) {
           const failure = new GatewayError('internal', 'provider stream ended without a result');
           failed = true;
           await settle(undefined, failure.code);
-          await deliver({ type: 'error', error: failure, usage: finalUsage! });
+          await emit({ type: 'error', error: failure, usage: finalUsage! });
           return;
         }
         part = result.value;
@@ -443,7 +438,7 @@ export async function runChat(
       if (part.type === 'error') {
         failed = true;
         await settle(part.usage, part.error.code);
-        await deliver({ type: 'error', error: part.error, usage: finalUsage! });
+        await emit({ type: 'error', error: part.error, usage: finalUsage! });
         return;
       }
       if (!admission.meter(part)) {
@@ -470,7 +465,7 @@ export async function runChat(
         const failure = toGatewayError(error);
         failed = true;
         await settle(undefined, failure.code);
-        await deliver({ type: 'error', error: failure, usage: finalUsage! });
+        await emit({ type: 'error', error: failure, usage: finalUsage! });
         return;
       }
       for (const each of transformed) {

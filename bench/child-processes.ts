@@ -24,8 +24,10 @@ export interface WatchedProcess {
 export interface SpawnOptions {
   /** A name for messages. */
   name: string;
-  /** Node's arguments: flags, then the script and its arguments. */
-  nodeArgs: string[];
+  /** The executable: node (this rig's) when absent. */
+  program?: string;
+  /** Its arguments; for node, flags, then the script and its arguments. */
+  args: string[];
   /** The CPUs to pin the process to with `taskset`; all when absent. */
   cpus?: number[];
   cwd: string;
@@ -61,12 +63,12 @@ export function createChildProcesses() {
   };
 
   return {
-    /** Starts `node` through the launcher, pinned to `cpus` when given. */
+    /** Starts the program (node by default) through the launcher, pinned to `cpus` when given. */
     spawn(options: SpawnOptions): WatchedProcess {
       const pin = options.cpus ? ['taskset', '-c', options.cpus.join(',')] : [];
       const child = spawn(
         'bash',
-        ['-c', launcher, options.name, ...pin, process.execPath, ...options.nodeArgs],
+        ['-c', launcher, options.name, ...pin, options.program ?? process.execPath, ...options.args],
         { cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] },
       );
       running.add(child);

@@ -7,11 +7,11 @@ import {
   readProcessMemory,
   resetPeakRss,
 } from './process-stats.ts';
-import type { SluiceCost } from './report.ts';
+import type { RelayCost } from './report.ts';
 
-/** What Sluice and the machine's cores did between the start and the end of a run. */
+/** What the relay (Sluice or nginx) and the machine's cores did between the start and the end of a run. */
 export interface WindowMeasurement {
-  sluice: SluiceCost;
+  relay: RelayCost;
   /** The busiest rig core's busy share. */
   rigBusy: number;
 }
@@ -29,27 +29,27 @@ function busiest(before: Map<number, CpuTicks>, after: Map<number, CpuTicks>, cp
 }
 
 /**
- * Starts measuring Sluice's process (CPU seconds, peak RSS) and the cores from `/proc`. Peak RSS is
+ * Starts measuring the relay's process (CPU seconds, peak RSS) and the cores from `/proc`. Peak RSS is
  * the kernel's own high-water mark, reset at the start where allowed, else the highest RSS sampled.
  */
-export function startMeasurementWindow(sluicePid: number, ticksPerSecond: number, layout: CpuLayout) {
-  const peakWasReset = resetPeakRss(sluicePid);
-  const cpuSecondsBefore = readProcessCpuSeconds(sluicePid, ticksPerSecond);
+export function startMeasurementWindow(relayPid: number, ticksPerSecond: number, layout: CpuLayout) {
+  const peakWasReset = resetPeakRss(relayPid);
+  const cpuSecondsBefore = readProcessCpuSeconds(relayPid, ticksPerSecond);
   const ticksBefore = readCpuTicks();
-  let sampledPeak = readProcessMemory(sluicePid).rssBytes;
+  let sampledPeak = readProcessMemory(relayPid).rssBytes;
   const sampler = setInterval(() => {
-    sampledPeak = Math.max(sampledPeak, readProcessMemory(sluicePid).rssBytes);
+    sampledPeak = Math.max(sampledPeak, readProcessMemory(relayPid).rssBytes);
   }, rssSampleMs);
 
   return {
     finish(): WindowMeasurement {
       clearInterval(sampler);
       const ticksAfter = readCpuTicks();
-      const memory = readProcessMemory(sluicePid);
+      const memory = readProcessMemory(relayPid);
       const sluiceCpus = layout.sluiceCpus ?? layout.allCpus;
       return {
-        sluice: {
-          cpuSeconds: readProcessCpuSeconds(sluicePid, ticksPerSecond) - cpuSecondsBefore,
+        relay: {
+          cpuSeconds: readProcessCpuSeconds(relayPid, ticksPerSecond) - cpuSecondsBefore,
           peakRssBytes: peakWasReset ? memory.peakRssBytes : Math.max(sampledPeak, memory.rssBytes),
           coreBusy: busiest(ticksBefore, ticksAfter, sluiceCpus),
         },

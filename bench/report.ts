@@ -5,11 +5,11 @@ import type { StreamResult } from './stream-measurements.ts';
 /** A rig core busier than this measured the rig, not Sluice. */
 export const saturatedShare = 0.9;
 
-/** What Sluice itself spent during a row, read from `/proc`. */
-export interface SluiceCost {
+/** What the relay (Sluice, or nginx for reference) itself spent during a row, read from `/proc`. */
+export interface RelayCost {
   cpuSeconds: number;
   peakRssBytes: number;
-  /** The whole Sluice core's busy share, Sluice and anything else that ran there. */
+  /** The whole relay core's busy share, the relay and anything else that ran there. */
   coreBusy: number;
 }
 
@@ -17,10 +17,10 @@ export interface SluiceCost {
 export interface StreamRow {
   kind: 'streams';
   scenario: string;
-  path: 'direct' | 'sluice ws' | 'sluice http';
+  path: 'direct' | 'nginx' | 'sluice ws' | 'sluice http';
   result: StreamResult;
   /** Absent on direct rows. */
-  sluice?: SluiceCost;
+  relay?: RelayCost;
   /** The busiest rig core's busy share over the run. */
   rigBusy: number;
 }
@@ -77,12 +77,12 @@ function baselineOf(rows: ReportRow[], row: StreamRow): StreamRow | undefined {
 }
 
 function streamCells(rows: ReportRow[], row: StreamRow): string[] {
-  const { result, sluice } = row;
+  const { result, relay } = row;
   const seconds = result.elapsedMs / 1000;
   const baseline = row.path === 'direct' ? undefined : baselineOf(rows, row);
   const added = baseline && addedLatency(result.ttft, baseline.result.ttft);
   const notes = [...result.errorSamples];
-  if (sluice && result.tokens > 0 && result.frames < result.tokens) {
+  if (relay && result.tokens > 0 && result.frames < result.tokens) {
     notes.unshift(`${(result.frames / result.tokens).toFixed(2)} frames per token`);
   }
   return [
@@ -97,9 +97,9 @@ function streamCells(rows: ReportRow[], row: StreamRow): string[] {
     added ? signedMilliseconds(added.p50) : '',
     added ? signedMilliseconds(added.p99) : '',
     milliseconds(result.gap.p99),
-    sluice ? cpuSecondsPerMillionTokens(sluice.cpuSeconds, result.tokens).toFixed(1) : '',
-    sluice ? (sluice.peakRssBytes / mebibyte).toFixed(0) : '',
-    sluice ? `${percent(sluice.cpuSeconds / seconds)} (${percent(sluice.coreBusy)})` : '',
+    relay ? cpuSecondsPerMillionTokens(relay.cpuSeconds, result.tokens).toFixed(1) : '',
+    relay ? (relay.peakRssBytes / mebibyte).toFixed(0) : '',
+    relay ? `${percent(relay.cpuSeconds / seconds)} (${percent(relay.coreBusy)})` : '',
     rigCell(row.rigBusy),
     notes.join('; '),
   ];
@@ -141,7 +141,7 @@ const header = [
   'gap p99 ms',
   'CPU-s/Mtok',
   'peak RSS MiB',
-  'Sluice core (all)',
+  'relay core (all)',
   'rig core',
   'notes',
 ];
@@ -171,7 +171,8 @@ export interface TargetCheck {
 
 function sluiceRow(rows: ReportRow[], scenario: string): StreamRow | undefined {
   return rows.find(
-    (row): row is StreamRow => row.kind === 'streams' && row.scenario === scenario && row.path !== 'direct',
+    (row): row is StreamRow =>
+      row.kind === 'streams' && row.scenario === scenario && row.path.startsWith('sluice'),
   );
 }
 
@@ -193,13 +194,13 @@ export function checkTargets(rows: ReportRow[]): TargetCheck[] {
     check('added TTFT p50 ≤ 0.5 ms at 50 streams', added.p50, 0.5, 'ms', fifty);
     check('added TTFT p99 ≤ 3 ms at 50 streams', added.p99, 3, 'ms', fifty);
   }
-  if (fifty?.sluice) {
-    const cost = cpuSecondsPerMillionTokens(fifty.sluice.cpuSeconds, fifty.result.tokens);
+  if (fifty?.relay) {
+    const cost = cpuSecondsPerMillionTokens(fifty.relay.cpuSeconds, fifty.result.tokens);
     check('relay cost ≤ 20 CPU-s per million tokens at 50 streams', cost, 20, 'CPU-s/Mtok', fifty);
   }
   const twoHundred = sluiceRow(rows, '200-streams');
-  if (twoHundred?.sluice) {
-    check('RSS ≤ 100 MiB at 200 streams', twoHundred.sluice.peakRssBytes / mebibyte, 100, 'MiB', twoHundred);
+  if (twoHundred?.relay) {
+    check('RSS ≤ 100 MiB at 200 streams', twoHundred.relay.peakRssBytes / mebibyte, 100, 'MiB', twoHundred);
   }
   const idle = rows.find((row): row is IdleRow => row.kind === 'idle');
   if (idle) {

@@ -16,6 +16,7 @@ import {
   readTicksPerSecond,
 } from './machine.ts';
 import { startMeasurementWindow, type WindowMeasurement } from './measurement-window.ts';
+import { findNginx, prepareNginx } from './nginx-reference.ts';
 import { readProcessMemory } from './process-stats.ts';
 import {
   checkTargets,
@@ -41,6 +42,8 @@ const usage = `Usage: npm run bench [-- options]
   --full               the full run: every scenario for 10-20 s (the figures for bench/RESULTS.md)
   --scenario <names>   only these scenarios, comma-separated: ${scenarios.map((scenario) => scenario.name).join(', ')}
   --seconds <n>        run each scenario for n seconds
+  --nginx              also relay each scenario's direct load through nginx (proxy_buffering off) pinned
+                       to Sluice's core: this machine's yardstick, in the same run (needs nginx on PATH)
   --profile            profile Sluice (--cpu-prof) under the 200-stream scenario and summarise the profile
   --profile-dir <dir>  where the .cpuprofile is kept (default: a new temporary directory)
   --log-level <level>  Sluice's log level (default: info, the production default)
@@ -54,6 +57,8 @@ interface Options {
   seconds?: number;
   profileDir?: string;
   logLevel: string;
+  /** The nginx executable, when the nginx reference rows were asked for. */
+  nginx?: string;
   /** Extra flags for the node process that runs Sluice. */
   nodeFlags: string[];
 }
@@ -65,6 +70,7 @@ function parseOptions(): Options {
       scenario: { type: 'string' },
       seconds: { type: 'string' },
       profile: { type: 'boolean', default: false },
+      nginx: { type: 'boolean', default: false },
       'profile-dir': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       'node-flags': { type: 'string', default: '' },
@@ -82,6 +88,8 @@ function parseOptions(): Options {
     if (!scenario) throw new Error(`unknown scenario "${name}"\n\n${usage}`);
     return scenario;
   });
+  const nginx = values.nginx ? findNginx() : undefined;
+  if (values.nginx && !nginx) throw new Error('--nginx: no nginx on PATH (on Debian: apt-get install nginx)');
   const seconds = values.seconds === undefined ? undefined : Number(values.seconds);
   if (seconds !== undefined && !(seconds > 0)) throw new Error('--seconds must be a positive number');
   return {
@@ -93,6 +101,7 @@ function parseOptions(): Options {
       ? (values['profile-dir'] ?? mkdtempSync(join(tmpdir(), 'sluice-profile-')))
       : undefined,
     logLevel: values['log-level'],
+    nginx,
     nodeFlags: values['node-flags'].split(' ').filter((flag) => flag !== ''),
   };
 }
@@ -111,6 +120,8 @@ interface Rig {
   ticksPerSecond: number;
   workDir: string;
   upstreamBaseUrl: string;
+  /** nginx relaying the fake upstream, when asked for. */
+  nginx?: { process: WatchedProcess; baseUrl: string };
 }
 
 async function startSluice(rig: Rig): Promise<SluiceUnderTest> {
@@ -125,7 +136,7 @@ async function startSluice(rig: Rig): Promise<SluiceUnderTest> {
     : [];
   const sluice = rig.processes.spawn({
     name: 'sluice',
-    nodeArgs: [
+    args: [
       ...startScript.nodeFlags,
       ...rig.options.nodeFlags,
       ...profileFlags,
@@ -157,18 +168,18 @@ function localAddressesFor(connections: number): string[] {
 }
 
 /**
- * Runs the load generator on the rig's cores: it connects, then the window opens, then the load
- * runs; connection set-up stays outside what is measured.
+ * Runs the load generator on the rig's cores: it connects, then the window opens on the relay's
+ * process, then the load runs; connection set-up stays outside what is measured.
  */
 async function runLoad<T extends LoadMessage>(
   rig: Rig,
   plan: LoadPlan,
-  sluice: SluiceUnderTest,
+  relayPid: number,
   onReady: (opened: number) => Promise<void> = async () => {},
 ): Promise<{ message: T; window: WindowMeasurement }> {
   const generator = rig.processes.spawn({
     name: 'load-generator',
-    nodeArgs: ['bench/load-generator.ts', JSON.stringify(plan)],
+    args: ['bench/load-generator.ts', JSON.stringify(plan)],
     cpus: rig.layout.rigCpus,
     cwd: repositoryRoot,
   });
@@ -179,7 +190,7 @@ async function runLoad<T extends LoadMessage>(
     'ready',
   );
   await onReady(ready.opened);
-  const window = startMeasurementWindow(sluice.process.pid, rig.ticksPerSecond, rig.layout);
+  const window = startMeasurementWindow(relayPid, rig.ticksPerSecond, rig.layout);
   const runMs = plan.kind === 'idle' ? plan.holdMs : plan.durationMs;
   const finished = generator.waitForLine<T>(
     (line) => line.event === 'result' || line.event === 'idle-result',
@@ -190,7 +201,7 @@ async function runLoad<T extends LoadMessage>(
   const message = await finished;
   const measured = window.finish();
   await generator.exited;
-  // Let Sluice finish closing the run's connections before the next window opens.
+  // Let the relay finish closing the run's connections before the next window opens.
   await delay(300);
   return { message, window: measured };
 }
@@ -199,17 +210,24 @@ function secondsOf(rig: Rig, scenario: Scenario): number {
   return rig.options.seconds ?? (rig.options.full ? scenario.fullSeconds : scenario.shortSeconds);
 }
 
-function streamPlan(
-  rig: Rig,
-  scenario: StreamScenario,
-  sluice: SluiceUnderTest,
-  direct: boolean,
-): StreamPlan {
+/** Where a stream plan's load goes: through Sluice's door, straight to the fake upstream, or through nginx. */
+type Target = { to: 'sluice'; sluice: SluiceUnderTest } | { to: 'direct' } | { to: 'nginx'; baseUrl: string };
+
+function streamPlan(rig: Rig, scenario: StreamScenario, target: Target): StreamPlan {
+  const direct = target.to !== 'sluice';
   const door = direct ? 'direct' : scenario.door;
+  const url =
+    target.to === 'sluice'
+      ? door === 'ws'
+        ? target.sluice.wsUrl
+        : target.sluice.apiUrl
+      : target.to === 'nginx'
+        ? target.baseUrl
+        : rig.upstreamBaseUrl;
   return {
     kind: 'streams',
     door,
-    url: door === 'direct' ? rig.upstreamBaseUrl : door === 'ws' ? sluice.wsUrl : sluice.apiUrl,
+    url,
     model: direct ? 'bench-model' : benchModel,
     streams: scenario.streams,
     connections: scenario.connections,
@@ -227,10 +245,11 @@ async function runStreamScenario(
 ): Promise<StreamRow[]> {
   const rows: StreamRow[] = [];
   if (scenario.baseline) {
+    // The direct run's window is on Sluice's process too, but its cost is not reported.
     const { message, window } = await runLoad<{ event: 'result'; result: StreamResult }>(
       rig,
-      streamPlan(rig, scenario, sluice, true),
-      sluice,
+      streamPlan(rig, scenario, { to: 'direct' }),
+      sluice.process.pid,
     );
     rows.push({
       kind: 'streams',
@@ -239,18 +258,33 @@ async function runStreamScenario(
       result: message.result,
       rigBusy: window.rigBusy,
     });
+    if (rig.nginx) {
+      const { message, window } = await runLoad<{ event: 'result'; result: StreamResult }>(
+        rig,
+        streamPlan(rig, scenario, { to: 'nginx', baseUrl: rig.nginx.baseUrl }),
+        rig.nginx.process.pid,
+      );
+      rows.push({
+        kind: 'streams',
+        scenario: scenario.name,
+        path: 'nginx',
+        result: message.result,
+        relay: window.relay,
+        rigBusy: window.rigBusy,
+      });
+    }
   }
   const { message, window } = await runLoad<{ event: 'result'; result: StreamResult }>(
     rig,
-    streamPlan(rig, scenario, sluice, false),
-    sluice,
+    streamPlan(rig, scenario, { to: 'sluice', sluice }),
+    sluice.process.pid,
   );
   rows.push({
     kind: 'streams',
     scenario: scenario.name,
     path: scenario.door === 'ws' ? 'sluice ws' : 'sluice http',
     result: message.result,
-    sluice: window.sluice,
+    relay: window.relay,
     rigBusy: window.rigBusy,
   });
   return rows;
@@ -269,7 +303,7 @@ async function runIdleScenario(rig: Rig, scenario: IdleScenario, sluice: SluiceU
       holdMs: secondsOf(rig, scenario) * 1000,
       localAddresses: localAddressesFor(scenario.connections),
     },
-    sluice,
+    sluice.process.pid,
     async () => {
       // The last handshakes' garbage is not memory the connections keep: let a collection run first.
       await delay(1000);
@@ -283,7 +317,7 @@ async function runIdleScenario(rig: Rig, scenario: IdleScenario, sluice: SluiceU
     result: message.result,
     rssBeforeBytes,
     rssAfterBytes,
-    peakRssBytes: window.sluice.peakRssBytes,
+    peakRssBytes: window.relay.peakRssBytes,
     rigBusy: window.rigBusy,
   };
 }
@@ -291,8 +325,33 @@ async function runIdleScenario(rig: Rig, scenario: IdleScenario, sluice: SluiceU
 /** A short load that is not reported, so the first scenario does not measure the JIT compiler. */
 async function warmUp(rig: Rig, sluice: SluiceUnderTest): Promise<void> {
   const warmUpScenario = scenarios.find((scenario) => scenario.name === '50-streams') as StreamScenario;
-  const plan = { ...streamPlan(rig, warmUpScenario, sluice, false), durationMs: 1500 };
-  await runLoad(rig, plan, sluice);
+  const plan = { ...streamPlan(rig, warmUpScenario, { to: 'sluice', sluice }), durationMs: 1500 };
+  await runLoad(rig, plan, sluice.process.pid);
+}
+
+/** nginx in front of the fake upstream, on Sluice's core: it is measured as Sluice is. */
+async function startNginx(
+  program: string,
+  processes: ChildProcesses,
+  layout: CpuLayout,
+  workDir: string,
+  upstreamBaseUrl: string,
+): Promise<Rig['nginx']> {
+  const nginx = await prepareNginx(join(workDir, 'nginx'), upstreamBaseUrl);
+  const relay = processes.spawn({
+    name: 'nginx',
+    program,
+    args: nginx.args,
+    cpus: layout.sluiceCpus,
+    cwd: workDir,
+  });
+  await Promise.race([
+    nginx.ready(),
+    relay.exited.then((code) => {
+      throw new Error(`nginx exited (${code}): ${relay.stderrTail().trim()}`);
+    }),
+  ]);
+  return { process: relay, baseUrl: nginx.baseUrl };
 }
 
 function newestProfile(directory: string): string | undefined {
@@ -320,7 +379,7 @@ async function run(options: Options, processes: ChildProcesses, workDir: string)
 
   const fake = processes.spawn({
     name: 'fake-upstream',
-    nodeArgs: ['bench/fake-load-upstream.ts'],
+    args: ['bench/fake-load-upstream.ts'],
     cpus: layout.rigCpus,
     cwd: repositoryRoot,
   });
@@ -336,6 +395,7 @@ async function run(options: Options, processes: ChildProcesses, workDir: string)
     ticksPerSecond: readTicksPerSecond(),
     workDir,
     upstreamBaseUrl: baseUrl,
+    nginx: options.nginx ? await startNginx(options.nginx, processes, layout, workDir, baseUrl) : undefined,
   };
 
   let sluice = await startSluice(rig);

@@ -41,7 +41,7 @@ const throughSluice: StreamRow = {
   scenario: '50-streams',
   path: 'sluice ws',
   result: result({ ttft: latency(1.4, 6.5) }),
-  sluice: { cpuSeconds: 0.9, peakRssBytes: 90 * 1024 * 1024, coreBusy: 0.5 },
+  relay: { cpuSeconds: 0.9, peakRssBytes: 90 * 1024 * 1024, coreBusy: 0.5 },
   rigBusy: 0.95,
 };
 const idle: IdleRow = {
@@ -83,8 +83,26 @@ describe('the report', () => {
     assert.equal(byTarget.has('RSS ≤ 100 MiB at 200 streams'), false);
   });
 
+  it('checks the targets on the Sluice row, not on the nginx reference row of the same scenario', () => {
+    const throughNginx: StreamRow = {
+      ...throughSluice,
+      path: 'nginx',
+      result: result({ ttft: latency(1.1, 4.5) }),
+      relay: { cpuSeconds: 0.2, peakRssBytes: 15 * 1024 * 1024, coreBusy: 0.1 },
+    };
+    const costly = { ...throughSluice, relay: { cpuSeconds: 5, peakRssBytes: 0, coreBusy: 1 } };
+    const checks = checkTargets([direct, throughNginx, costly]);
+    assert.equal(checks.find((entry) => entry.target.startsWith('relay cost'))?.met, false);
+    assert.equal(checks.find((entry) => entry.target.startsWith('added TTFT p50'))?.measured, '0.40 ms');
+    const nginxCells = renderTable([direct, throughNginx, costly]).split('\n')[3]!.split('|');
+    assert.deepEqual(
+      nginxCells.slice(2, 3).concat(nginxCells.slice(9, 14)).map((cell) => cell.trim()),
+      ['nginx', '+0.10', '+0.50', '6.00', '4.0', '15'],
+    );
+  });
+
   it('misses a target the figures exceed', () => {
-    const costly = { ...throughSluice, sluice: { cpuSeconds: 5, peakRssBytes: 0, coreBusy: 1 } };
+    const costly = { ...throughSluice, relay: { cpuSeconds: 5, peakRssBytes: 0, coreBusy: 1 } };
     const check = checkTargets([direct, costly]).find((entry) => entry.target.startsWith('relay cost'));
     assert.equal(check?.met, false);
     assert.equal(check?.measured, '100.00 CPU-s/Mtok');

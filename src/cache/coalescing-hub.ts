@@ -54,6 +54,20 @@ export interface CoalescingHub<Item> {
   subscribers(key: string): number;
 }
 
+/** How a hub keeps the replay buffer small. */
+export interface CoalescingHubOptions<Item> {
+  /**
+   * Rewrites items that every current participant has read, which are kept only for participants
+   * yet to join, as fewer items that replay the same reply (a run of text deltas as one delta).
+   * It receives the last item of its previous rewrite first, then the items read since, and returns
+   * no more items than it was given, in the same order. Without it every item is kept as published.
+   */
+  compactReplayed?(items: Item[]): Item[];
+}
+
+/** How many items a channel grows by between two rewrites of its replayed items. */
+const compactionStep = 16;
+
 /** The reason the upstream is aborted with when every participant left: a cancel, not a failure. */
 const everyoneLeft = 'every client left';
 
@@ -77,6 +91,10 @@ interface Channel<Item> {
   readers: Reader[];
   /** A publisher waiting for a reader to catch up. */
   catchUp: (() => void) | undefined;
+  /** How many items at the front came out of the last rewrite of replayed items. */
+  compacted: number;
+  /** The buffer's length at which the replayed items are rewritten next. */
+  compactAt: number;
 }
 
 /** Whether no reader is left, or one has read to within `maxLag` items of the end. */
@@ -96,8 +114,32 @@ function caughtUp(channel: Channel<unknown>, maxLag: number): boolean {
  * number of participants, each of which is only a cursor into it. The upstream is aborted only when
  * every participant, the leader's client included, has left before the end.
  */
-export function createCoalescingHub<Item>(): CoalescingHub<Item> {
+export function createCoalescingHub<Item>(options: CoalescingHubOptions<Item> = {}): CoalescingHub<Item> {
+  const { compactReplayed } = options;
   const live = new Map<string, Channel<Item>>();
+
+  /**
+   * Rewrites the items that every reader has read since the last rewrite (with the last item it
+   * produced, which may merge with them), and moves the unread rest and every cursor back by as
+   * many items as it saved.
+   */
+  const compact = (channel: Channel<Item>, rewrite: (items: Item[]) => Item[]) => {
+    const { items, readers } = channel;
+    channel.compactAt = items.length + compactionStep;
+    let read = items.length;
+    for (let index = 0; index < readers.length; index++) read = Math.min(read, readers[index]!.cursor);
+    const from = Math.max(channel.compacted - 1, 0);
+    if (read - from < 2) return;
+    const rewritten = rewrite(items.slice(from, read));
+    for (let index = 0; index < rewritten.length; index++) items[from + index] = rewritten[index]!;
+    channel.compacted = from + rewritten.length;
+    const saved = read - channel.compacted;
+    if (saved === 0) return;
+    items.copyWithin(channel.compacted, read);
+    items.length -= saved;
+    for (let index = 0; index < readers.length; index++) readers[index]!.cursor -= saved;
+    channel.compactAt -= saved;
+  };
 
   const wake = (channel: Channel<Item>) => {
     const { readers } = channel;
@@ -181,6 +223,8 @@ export function createCoalescingHub<Item>(): CoalescingHub<Item> {
         upstream,
         readers: [],
         catchUp: undefined,
+        compacted: 0,
+        compactAt: compactionStep,
       };
       live.set(key, channel);
       // Created with the channel, so a joiner leaving early can never find it without participants.
@@ -190,6 +234,7 @@ export function createCoalescingHub<Item>(): CoalescingHub<Item> {
         publish(item) {
           if (channel.ended || channel.abandoned) return;
           channel.items.push(item);
+          if (compactReplayed && channel.items.length >= channel.compactAt) compact(channel, compactReplayed);
           wake(channel);
         },
         readersCaughtUp(maxLag) {

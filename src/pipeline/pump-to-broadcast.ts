@@ -11,6 +11,34 @@ import { startUpstreamTimers } from './upstream-timers.ts';
 /** What a coalesced call publishes: who answered, then the upstream's parts as they came. */
 export type SourceItem = { type: 'start'; model: string; provider: string } | StreamPart;
 
+/**
+ * The replayed part of a coalesced call, kept for requests yet to join, rewritten with every run of
+ * consecutive text (or reasoning) deltas as one delta: a few objects per reply rather than one per
+ * token. A run's later pieces are joined into one string that the first one is prepended to (the
+ * first is the reply so far when the run goes on from an earlier rewrite, which is so not copied).
+ * Tool-call deltas and everything else are kept as they are.
+ */
+export function mergeTextRuns(items: SourceItem[]): SourceItem[] {
+  const merged: SourceItem[] = [];
+  let index = 0;
+  while (index < items.length) {
+    const first = items[index++]!;
+    if (first.type !== 'text-delta' && first.type !== 'reasoning-delta') {
+      merged.push(first);
+      continue;
+    }
+    const later: string[] = [];
+    while (index < items.length) {
+      const next = items[index]!;
+      if (next.type !== first.type) break;
+      later.push(next.text);
+      index++;
+    }
+    merged.push(later.length === 0 ? first : { type: first.type, text: first.text + later.join('') });
+  }
+  return merged;
+}
+
 /** How far behind its readers a coalesced call may run before it waits for them. */
 const maxLagItems = 256;
 

@@ -17,6 +17,7 @@ import { createMetrics } from '../metrics/create-metrics.ts';
 import { fanOutObserver } from '../metrics/fan-out-observer.ts';
 import { createGateway, type GatewayShared } from '../pipeline/create-gateway.ts';
 import { createLiveGateway } from '../pipeline/live-gateway.ts';
+import { mergeTextRuns } from '../pipeline/pump-to-broadcast.ts';
 import type { RequestObserver } from '../pipeline/request-observer.ts';
 import { createRequestTracker } from '../pipeline/request-tracker.ts';
 import { createTargetRegistry } from '../routing/target-registry.ts';
@@ -107,7 +108,7 @@ export async function startSluice(config: Config, log: Logger, options: SluiceOp
     stopping: stopping.signal,
     stopped: stopped.signal,
     cache: backends.cache,
-    hub: createCoalescingHub(),
+    hub: createCoalescingHub({ compactReplayed: mergeTextRuns }),
     sharedCalls: backends.sharedCalls,
     baseDirectory: options.baseDirectory ?? process.cwd(),
     log,

@@ -339,3 +339,97 @@ it('answers reads that wait at the same time each with its own item, in order', 
   assert.deepEqual(await first, { done: false, value: start });
   assert.deepEqual(await second, { done: false, value: text('a') });
 });
+
+/** Merges runs of text deltas, as the chat pipeline's hub does with its parts. */
+function mergeTexts(items: Item[]): Item[] {
+  const merged: Item[] = [];
+  for (const item of items) {
+    const last = merged.at(-1);
+    if (item.type === 'text-delta' && last?.type === 'text-delta')
+      merged[merged.length - 1] = text(last.text + item.text);
+    else merged.push(item);
+  }
+  return merged;
+}
+
+/** Takes every item that is there now. */
+function takeReady(subscription: Subscription<Item>): Item[] {
+  const items: Item[] = [];
+  for (let item = subscription.take(); item !== undefined; item = subscription.take()) items.push(item);
+  return items;
+}
+
+const textOf = (items: Item[]) => items.map((item) => (item.type === 'text-delta' ? item.text : '')).join('');
+
+it('replays to a late joiner the text every reader has read as a few merged deltas, then the live rest', async () => {
+  const hub = createCoalescingHub<Item>({ compactReplayed: mergeTexts });
+  const { broadcast } = leadNew(hub);
+  const published = [start, ...texts(200)];
+  const leaderRead: Item[] = [];
+  for (const item of published) {
+    broadcast.publish(item);
+    leaderRead.push(...takeReady(broadcast.subscription));
+  }
+  assert.deepEqual(leaderRead, published, 'the live reader gets every item as published');
+
+  const late = hub.join('k1')!;
+  const replay = takeReady(late);
+  assert.deepEqual(replay[0], start);
+  assert.equal(textOf(replay), textOf(published), 'the whole text so far, in order, once');
+  assert.ok(replay.length <= 20, `a few items, not one per token (${replay.length})`);
+  assert.ok(
+    replay[1]?.type === 'text-delta' && replay[1].text.startsWith(textOf(texts(150))),
+    'most of the reply in the first delta',
+  );
+
+  broadcast.publish(text('live'));
+  broadcast.end(finish);
+  assert.deepEqual(takeReady(late), [text('live'), finish]);
+  assert.deepEqual(takeReady(broadcast.subscription), [text('live'), finish]);
+});
+
+it('merges only what the slowest reader has read, and every reader reads on from where it was', async () => {
+  const hub = createCoalescingHub<Item>({ compactReplayed: mergeTexts });
+  const { broadcast } = leadNew(hub);
+  const slow = hub.join('k1')!;
+  const reply = [start, ...texts(300), finish];
+  const fastRead: Item[] = [];
+  const slowRead: Item[] = [];
+  for (const [index, item] of reply.slice(0, -1).entries()) {
+    broadcast.publish(item);
+    fastRead.push(...takeReady(broadcast.subscription));
+    // The slow reader reads 25 items for every 40 published, so it falls ever further behind.
+    if (index % 40 === 39) slowRead.push(...Array.from({ length: 25 }, () => slow.take()!));
+    if (index === 150) {
+      const late = hub.join('k1')!;
+      const replay = takeReady(late);
+      assert.equal(textOf(replay), textOf(reply.slice(0, 151)));
+      // The slow reader has read 75 items: the rest are kept as published, for it to read.
+      assert.deepEqual(replay.slice(-76), reply.slice(75, 151));
+      assert.ok(replay.length < 90, `what every reader has read is merged (${replay.length} items)`);
+    }
+  }
+  broadcast.end(finish);
+  slowRead.push(...takeReady(slow));
+  assert.deepEqual(fastRead, reply.slice(0, -1));
+  assert.deepEqual(takeReady(broadcast.subscription), [finish]);
+  assert.deepEqual(slowRead, reply, 'the slow reader gets every item as published, none twice');
+});
+
+it('never merges items that are not text deltas, and keeps every item without a merge', async () => {
+  const failure: Item = { type: 'error', message: 'cut' };
+  const published = [start, text('a'), text('b'), failure, text('c'), start, ...texts(30)];
+  for (const options of [{ compactReplayed: mergeTexts }, {}]) {
+    const hub = createCoalescingHub<Item>(options);
+    const { broadcast } = leadNew(hub);
+    for (const item of published) {
+      broadcast.publish(item);
+      takeReady(broadcast.subscription);
+    }
+    const replay = takeReady(hub.join('k1')!);
+    if (options.compactReplayed) {
+      assert.deepEqual(replay.slice(0, 5), [start, text('ab'), failure, text('c'), start]);
+      assert.equal(textOf(replay.slice(5)), textOf(texts(30)));
+    } else assert.deepEqual(replay, published);
+  }
+});

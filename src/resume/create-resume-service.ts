@@ -73,7 +73,15 @@ export function createResumeService(options: ResumeServiceOptions) {
       };
       return {
         record(frame) {
-          if (!broken) events.append(key, { seq: seq++, frame }).catch(fail);
+          if (broken) return;
+          const event = { seq: seq++, frame };
+          try {
+            // At once when the log can: no promise per frame.
+            if (events.appendSync) events.appendSync(key, event);
+            else events.append(key, event).catch(fail);
+          } catch (error) {
+            fail(error);
+          }
         },
         clientLeft() {
           if (controller.signal.aborted) return;

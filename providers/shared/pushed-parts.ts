@@ -1,8 +1,11 @@
 /** Where pushed parts come from: a body or a socket whose events push parts synchronously. */
 export interface PartSource {
-  /** The first `next()`: starts pushing; a rejection to hand out instead when it cannot. */
+  /**
+   * The first `next()`: starts pushing (what it pushes, and settles, before it returns answers that
+   * `next()`); a rejection to hand out instead when it cannot.
+   */
   start(): Promise<never> | undefined;
-  /** A `next()` waits with nothing queued: a paused source goes on. */
+  /** A `next()` waits with nothing queued: a paused source goes on, and may push before it returns. */
   resume(): void;
   /** The consumer left before the end: the source closes. */
   cancel(): void;
@@ -83,18 +86,21 @@ export class PushedParts<T> implements AsyncIterableIterator<T> {
       return Promise.reject(error);
     }
     if (this.#ended) return Promise.resolve(done());
+    // Waiting before the source is asked: it may push, and settle this next(), before it returns.
+    const waiting = Promise.withResolvers<IteratorResult<T>>();
+    this.#waiting = waiting;
     if (!this.#started) {
       this.#started = true;
       const refused = this.#source.start();
       if (refused) {
+        this.#waiting = undefined;
         this.#ended = true;
         return refused;
       }
     } else {
       this.#source.resume();
     }
-    this.#waiting = Promise.withResolvers();
-    return this.#waiting.promise;
+    return waiting.promise;
   }
 
   return(): Promise<IteratorResult<T>> {

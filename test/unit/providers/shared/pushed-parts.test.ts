@@ -35,6 +35,24 @@ describe('PushedParts', () => {
     assert.deepEqual(calls, ['start', 'resume']);
   });
 
+  it('a source that pushes while it starts or resumes answers that same next()', async () => {
+    let parts: PushedParts<string>;
+    const pushNow = (value: string) => {
+      parts.parts.push(value);
+      parts.settle();
+    };
+    parts = new PushedParts<string>({
+      start: () => {
+        pushNow('a');
+        return undefined;
+      },
+      resume: () => pushNow('b'),
+      cancel: () => {},
+    });
+    assert.deepEqual(await parts.next(), part('a'));
+    assert.deepEqual(await parts.next(), part('b'));
+  });
+
   it('a start the source refuses rejects the first next(), then ends', async () => {
     const { parts } = pushed(new Error('no body'));
     await assert.rejects(parts.next(), /no body/);

@@ -14,7 +14,8 @@ export function createAnthropicAdapter(config: AnthropicConfig): ProviderAdapter
     baseURL: config.base_url,
     // Retries and fallbacks belong to the router, which sees every attempt; SDK retries would hide them and multiply them.
     maxRetries: 0,
-    // Undici's `request` rather than fetch: the SDK still makes the call, without web streams per event.
+    // Undici's dispatcher rather than fetch: the SDK still makes the call, and no stream sits between
+    // the socket and our event reader (see fetch-over-undici-request.ts).
     fetch: createFetchOverUndiciRequest(),
     timeout: config.timeout_ms,
     // Sluice traces the call itself under the client's trace; the SDK's own spans would each start a trace apart.

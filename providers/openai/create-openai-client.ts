@@ -27,7 +27,8 @@ export function createOpenAiClient(settings: OpenAiClientSettings): OpenAI {
     // Retries belong to the router, which knows the other targets and the request's deadline; SDK
     // retries would hide failures from it and multiply the time a dead upstream costs.
     maxRetries: 0,
-    // Undici's `request` rather than fetch: the SDK still makes the call, without web streams per token.
+    // Undici's dispatcher rather than fetch: the SDK still makes the call, and no stream sits between
+    // the socket and our event reader (see fetch-over-undici-request.ts).
     fetch: createFetchOverUndiciRequest(),
     defaultHeaders: {
       // A header set to `null` is removed, so a keyless server never sees a made-up bearer token.

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
+import diagnostics from 'node:diagnostics_channel';
+import { once } from 'node:events';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { setImmediate as turn } from 'node:timers/promises';
+import { createFetchOverUndiciRequest } from '../../../../providers/shared/fetch-over-undici-request.ts';
 import {
   type EventStreamHandler,
   readEventStreamBody,
@@ -161,5 +166,63 @@ describe('readEventStreamBody', () => {
     await turn();
 
     await assert.rejects(parts.next(), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+  });
+});
+
+/** The client's socket of the next request undici sends. */
+function nextRequestSocket(): Promise<Socket> {
+  const sent = Promise.withResolvers<Socket>();
+  const onSend = (message: unknown) => {
+    diagnostics.unsubscribe('undici:client:sendHeaders', onSend);
+    sent.resolve((message as { socket: Socket }).socket);
+  };
+  diagnostics.subscribe('undici:client:sendHeaders', onSend);
+  return sent.promise;
+}
+
+/** Runs `write` and waits until what it wrote has reached `socket` and undici has had its turn to read it. */
+async function arrivesIn(socket: Socket, write: () => void): Promise<void> {
+  const before = socket.bytesRead;
+  write();
+  while (socket.bytesRead === before) await turn();
+}
+
+describe('readEventStreamBody over Sluice’s own fetch', () => {
+  it('a consumer that falls behind leaves the next read in the socket, so the upstream feels it', async (t) => {
+    const events = ['a', 'b', 'c', 'd'].map(event);
+    let upstream: ServerResponse | undefined;
+    const server = createServer((_request, response) => {
+      // A known length rather than chunks, so the socket holds nothing but the events.
+      response.writeHead(200, { 'content-length': Buffer.byteLength(events.join('')) }).flushHeaders();
+      upstream = response;
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    t.after(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const socket = nextRequestSocket();
+    const response = await createFetchOverUndiciRequest()(
+      `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    );
+    const parts = readEventStreamBody(response, handler, { drainAfterEnd: false });
+    const first = parts.next();
+    upstream?.write(events[0]);
+    assert.deepEqual(await first, part('a'));
+
+    // 'b' waits unasked; 'c' arrives behind it, and the body pauses after it.
+    await arrivesIn(await socket, () => upstream?.write(events[1]));
+    await arrivesIn(await socket, () => upstream?.write(events[2]));
+    await arrivesIn(await socket, () => upstream?.write(events[3]));
+    assert.equal((await socket).readableLength, Buffer.byteLength(events[3]!));
+
+    assert.deepEqual(await parts.next(), part('b'));
+    assert.deepEqual(await parts.next(), part('c'));
+    upstream?.end();
+    assert.deepEqual(await parts.next(), part('d'));
+    assert.equal((await socket).readableLength, 0);
+    assert.deepEqual(await parts.next(), part('last'));
+    assert.deepEqual(await parts.next(), over);
   });
 });

@@ -73,15 +73,7 @@ export function createResumeService(options: ResumeServiceOptions) {
       };
       return {
         record(frame) {
-          if (broken) return;
-          const event = { seq: seq++, frame };
-          try {
-            // At once when the log can: no promise per frame.
-            if (events.appendSync) events.appendSync(key, event);
-            else events.append(key, event).catch(fail);
-          } catch (error) {
-            fail(error);
-          }
+          if (!broken) events.append(key, { seq: seq++, frame }).catch(fail);
         },
         clientLeft() {
           if (controller.signal.aborted) return;

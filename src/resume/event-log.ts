@@ -44,11 +44,6 @@ export interface EventLog {
   /** Adds the request's next frame; rejects with `not_found` when the log is unknown or expired. */
   append(requestId: string, event: LoggedEvent): Promise<void>;
   /**
-   * `append` done at once, for a log that needs no I/O (in memory): it throws what `append` would
-   * reject with, and allocates no promise for a frame (one per token). Absent on a log that must wait.
-   */
-  appendSync?(requestId: string, event: LoggedEvent): void;
-  /**
    * Keeps an open log from expiring while its writer has nothing to write (a silent upstream);
    * rejects with `not_found` when the log is unknown or expired.
    */

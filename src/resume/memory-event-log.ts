@@ -1,4 +1,4 @@
-import { type EventLog, eventLogGap, eventLogNotFound, type LoggedEvent } from './event-log.ts';
+import { type EventLog, eventLogGap, eventLogNotFound } from './event-log.ts';
 
 /** Bounds of the in-memory event log. */
 export interface MemoryEventLogOptions {
@@ -103,8 +103,6 @@ export function createMemoryEventLog(options: MemoryEventLogOptions): EventLog {
   let endedBytes = 0;
 
   const wake = (log: RequestLog) => {
-    // Usually no reader waits: then no Set iterator is made for the frame.
-    if (log.waiting.size === 0) return;
     for (const resume of log.waiting) resume();
     log.waiting.clear();
   };
@@ -138,18 +136,6 @@ export function createMemoryEventLog(options: MemoryEventLogOptions): EventLog {
       waiting: new Set(),
     });
   };
-  const appendSync = (requestId: string, event: LoggedEvent) => {
-    const log = openLog(requestId);
-    if (keptFrames(log) === 0) log.firstSeq = event.seq;
-    write(log, event.frame);
-    if (keptFrames(log) > options.maxEvents) {
-      log.first += 1;
-      log.firstSeq += 1;
-      // Once the dropped frames outnumber the kept ones: each frame is moved about once.
-      if (log.first > keptFrames(log)) compact(log);
-    }
-    wake(log);
-  };
 
   return {
     async open(requestId, owner) {
@@ -161,9 +147,17 @@ export function createMemoryEventLog(options: MemoryEventLogOptions): EventLog {
       return true;
     },
     async append(requestId, event) {
-      appendSync(requestId, event);
+      const log = openLog(requestId);
+      if (keptFrames(log) === 0) log.firstSeq = event.seq;
+      write(log, event.frame);
+      if (keptFrames(log) > options.maxEvents) {
+        log.first += 1;
+        log.firstSeq += 1;
+        // Once the dropped frames outnumber the kept ones: each frame is moved about once.
+        if (log.first > keptFrames(log)) compact(log);
+      }
+      wake(log);
     },
-    appendSync,
     async touch(requestId) {
       // An open log never expires in memory: only whether it is open is checked.
       openLog(requestId);

@@ -75,26 +75,6 @@ describe('memory event log bounds', () => {
 });
 
 describe('memory event log frames', () => {
-  it('takes a frame at once through appendSync, returning no promise', async () => {
-    const log = createMemoryEventLog({ retentionMs: 60_000, maxEvents: 100 });
-    assert.ok(log.appendSync);
-    await log.open('a1', 'ada');
-    assert.equal(log.appendSync('a1', { seq: 0, frame: '{}' }), undefined);
-    const events = log.read('a1', -1)[Symbol.asyncIterator]();
-    assert.deepEqual((await events.next()).value, { seq: 0, frame: '{}' });
-    await log.close();
-  });
-
-  it('throws not_found from appendSync at once, as append rejects, for an unknown or ended log', async () => {
-    const log = createMemoryEventLog({ retentionMs: 60_000, maxEvents: 100 });
-    assert.ok(log.appendSync);
-    assert.throws(() => log.appendSync?.('a1', { seq: 0, frame: '{}' }), isEventLogNotFound);
-    await log.open('a1', 'ada');
-    await log.end('a1');
-    assert.throws(() => log.appendSync?.('a1', { seq: 0, frame: '{}' }), isEventLogNotFound);
-    await log.close();
-  });
-
   it('hands back frames with multi-byte characters exactly as appended, across buffer growth', async () => {
     const log = createMemoryEventLog({ retentionMs: 60_000, maxEvents: 1000 });
     const frames = Array.from(

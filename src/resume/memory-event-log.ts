@@ -103,6 +103,8 @@ export function createMemoryEventLog(options: MemoryEventLogOptions): EventLog {
   let endedBytes = 0;
 
   const wake = (log: RequestLog) => {
+    // Usually no reader waits: then no Set iterator is made for the frame.
+    if (log.waiting.size === 0) return;
     for (const resume of log.waiting) resume();
     log.waiting.clear();
   };

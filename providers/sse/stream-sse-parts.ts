@@ -1,6 +1,7 @@
 import type { ProviderRequest } from '../../src/spec/chat-request.ts';
 import type { StreamPart } from '../../src/spec/stream-part.ts';
 import { classifyUpstreamError, errorFromUpstreamStatus } from '../shared/classify-upstream-error.ts';
+import { createFetchOverUndiciRequest } from '../shared/fetch-over-undici-request.ts';
 import { readEventStreamBody } from '../shared/read-event-stream-body.ts';
 import { chatBodyTemplate, renderUpstreamBody } from '../shared/render-upstream-body.ts';
 import { createUpstreamMessageReader, upstreamReportedError } from '../shared/upstream-message-reader.ts';
@@ -18,9 +19,13 @@ const defaultBody = { ...chatBodyTemplate, stream: true };
 // A line that never ends would otherwise grow the parser's buffer without bound; passing it errors the stream.
 const largestEventCharacters = 4 * 1024 * 1024;
 const errorBodyBytes = 4096;
+// Sluice's own fetch hands each network read straight to the event reader, and while the consumer is
+// behind, leaves the rest in the socket.
+const fetchOverUndiciRequest = createFetchOverUndiciRequest();
 
 function requestInit(config: SseConfig, request: ProviderRequest, options: SseCallOptions): RequestInit {
-  const headers = new Headers({ accept: 'text/event-stream' });
+  // The User-Agent Node's fetch sent, which some upstreams' firewalls insist on; a configured one wins.
+  const headers = new Headers({ accept: 'text/event-stream', 'user-agent': 'node' });
   const body =
     config.method === 'GET'
       ? undefined
@@ -34,19 +39,15 @@ function requestInit(config: SseConfig, request: ProviderRequest, options: SseCa
 
 /** Reads the start of an error body only: an upstream may send megabytes of HTML with a 502. */
 async function readErrorBody(response: Response): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
+  // Sluice's fetch gives a Node stream; leaving the loop early destroys it, which closes the connection.
+  const body = response.body as unknown as AsyncIterable<Buffer> | null;
+  if (!body) return '';
+  const chunks: Buffer[] = [];
   let length = 0;
-  try {
-    while (length < errorBodyBytes) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      length += value.length;
-    }
-  } finally {
-    await reader.cancel();
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    length += chunk.length;
+    if (length >= errorBodyBytes) break;
   }
   return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, errorBodyBytes)).trim();
 }
@@ -66,7 +67,7 @@ export async function streamSseParts(
   const reader = createUpstreamMessageReader(config);
   let response: Response;
   try {
-    response = await fetch(config.url, requestInit(config, request, options));
+    response = await fetchOverUndiciRequest(config.url, requestInit(config, request, options));
     if (!response.ok || !response.body) {
       const message = reader.describeError(await readErrorBody(response)) || response.statusText;
       throw errorFromUpstreamStatus(response.status, message, response.headers.get('retry-after'));

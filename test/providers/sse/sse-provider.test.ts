@@ -129,6 +129,17 @@ describe('sse provider: whole streams', () => {
     });
   });
 
+  test('sends the User-Agent that Node fetch sent, unless one is configured', async () => {
+    const fake = await startFakeSseServer({ events: textEvents(['ok']) });
+    after(() => fake.close());
+    await collect(await call(fake.url));
+    await collect(await call(fake.url, { headers: { 'user-agent': 'sluice-test' } }));
+    assert.deepEqual(
+      fake.requests.map((received) => received.headers['user-agent']),
+      ['node', 'sluice-test'],
+    );
+  });
+
   test('sends a reshaped body from a body template', async () => {
     const fake = await startFakeSseServer({ events: textEvents(['ok']) });
     after(() => fake.close());
@@ -383,6 +394,19 @@ describe('sse provider: failures', () => {
     await withFake({ status: 503, errorBody: '<html>Service Unavailable</html>' }, async (url) => {
       await assert.rejects(call(url), { code: 'upstream_error', retryable: true, upstreamStatus: 503 });
     });
+  });
+
+  test('a 502 with a megabyte body rejects after reading only its start, and closes the connection', async () => {
+    const fake = await startFakeSseServer({ status: 502, errorBody: 'x'.repeat(1024 * 1024) });
+    after(() => fake.close());
+    const closed = fake.nextConnectionClose();
+    const error = await call(fake.url).then(
+      () => assert.fail('expected a rejection'),
+      (rejection: GatewayError) => rejection,
+    );
+    assert.equal(error.upstreamStatus, 502);
+    assert.ok(error.message.length < 5000, `a message of ${error.message.length} characters`);
+    await closed;
   });
 
   test('a 400 rejects as bad_request, not retryable', async () => {

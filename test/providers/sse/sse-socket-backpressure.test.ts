@@ -1,31 +1,11 @@
 import assert from 'node:assert/strict';
-import diagnostics from 'node:diagnostics_channel';
 import type { ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { after, test } from 'node:test';
-import { setImmediate as turn } from 'node:timers/promises';
 import { pino } from 'pino';
 import { sseProvider } from '../../../providers/sse/index.ts';
 import { sseConfigSchema } from '../../../providers/sse/sse-config-schema.ts';
 import { startFakeHttpServer } from '../../fakes/fake-http-server.ts';
-
-/** The client's socket of the next request undici sends. */
-function nextRequestSocket(): Promise<Socket> {
-  const sent = Promise.withResolvers<Socket>();
-  const onSend = (message: unknown) => {
-    diagnostics.unsubscribe('undici:client:sendHeaders', onSend);
-    sent.resolve((message as { socket: Socket }).socket);
-  };
-  diagnostics.subscribe('undici:client:sendHeaders', onSend);
-  return sent.promise;
-}
-
-/** Runs `write` and waits until what it wrote has reached `socket` and undici has had its turn to read it. */
-async function arrivesIn(socket: Socket, write: () => void): Promise<void> {
-  const before = socket.bytesRead;
-  write();
-  while (socket.bytesRead === before) await turn();
-}
+import { arrivesIn, nextRequestSocket } from '../../helpers/upstream-socket.ts';
 
 test('sse provider: a consumer that falls behind leaves the next event in the upstream socket', async () => {
   const writes = ['data: a\n\n', 'data: b\n\n', 'data: c\n\n', 'data: d\n\ndata: [DONE]\n\n'];

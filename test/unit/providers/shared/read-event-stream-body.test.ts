@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import diagnostics from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { setImmediate as turn } from 'node:timers/promises';
@@ -11,6 +10,7 @@ import {
   type EventStreamHandler,
   readEventStreamBody,
 } from '../../../../providers/shared/read-event-stream-body.ts';
+import { arrivesIn, nextRequestSocket } from '../../../helpers/upstream-socket.ts';
 
 /** Each event's data is one part; data `end` ends the stream, data `fail` fails it; `last` is queued at the end. */
 const handler: EventStreamHandler<string> = {
@@ -168,24 +168,6 @@ describe('readEventStreamBody', () => {
     await assert.rejects(parts.next(), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
   });
 });
-
-/** The client's socket of the next request undici sends. */
-function nextRequestSocket(): Promise<Socket> {
-  const sent = Promise.withResolvers<Socket>();
-  const onSend = (message: unknown) => {
-    diagnostics.unsubscribe('undici:client:sendHeaders', onSend);
-    sent.resolve((message as { socket: Socket }).socket);
-  };
-  diagnostics.subscribe('undici:client:sendHeaders', onSend);
-  return sent.promise;
-}
-
-/** Runs `write` and waits until what it wrote has reached `socket` and undici has had its turn to read it. */
-async function arrivesIn(socket: Socket, write: () => void): Promise<void> {
-  const before = socket.bytesRead;
-  write();
-  while (socket.bytesRead === before) await turn();
-}
 
 describe('readEventStreamBody over Sluice’s own fetch', () => {
   it('a consumer that falls behind leaves the next read in the socket, so the upstream feels it', async (t) => {

@@ -96,7 +96,10 @@ describe('the report', () => {
     assert.equal(checks.find((entry) => entry.target.startsWith('added TTFT p50'))?.measured, '0.40 ms');
     const nginxCells = renderTable([direct, throughNginx, costly]).split('\n')[3]!.split('|');
     assert.deepEqual(
-      nginxCells.slice(2, 3).concat(nginxCells.slice(9, 14)).map((cell) => cell.trim()),
+      nginxCells
+        .slice(2, 3)
+        .concat(nginxCells.slice(9, 14))
+        .map((cell) => cell.trim()),
       ['nginx', '+0.10', '+0.50', '6.00', '4.0', '15'],
     );
   });

@@ -79,6 +79,8 @@ export function createConnectionSender(socket: WebSocket, raw: Duplex) {
     }
   };
 
+  // Every close goes through this instance's method, ours and `ws`'s own (it answers a client's close
+  // with it), so wrapping it keeps a close frame from overtaking the turn's frames.
   const close = socket.close.bind(socket);
   socket.close = (code?: number, data?: string | Buffer) => {
     writeBatch();

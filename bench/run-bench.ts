@@ -210,31 +210,53 @@ function secondsOf(rig: Rig, scenario: Scenario): number {
   return rig.options.seconds ?? (rig.options.full ? scenario.fullSeconds : scenario.shortSeconds);
 }
 
-/** Where a stream plan's load goes: through Sluice's door, straight to the fake upstream, or through nginx. */
-type Target = { to: 'sluice'; sluice: SluiceUnderTest } | { to: 'direct' } | { to: 'nginx'; baseUrl: string };
+/**
+ * Where a stream plan's load goes: through one of Sluice's doors, or as plain OpenAI SSE to an API
+ * root (the fake upstream itself, or nginx in front of it).
+ */
+type Target = { sluice: SluiceUnderTest } | { apiRoot: string };
 
 function streamPlan(rig: Rig, scenario: StreamScenario, target: Target): StreamPlan {
-  const direct = target.to !== 'sluice';
-  const door = direct ? 'direct' : scenario.door;
-  const url =
-    target.to === 'sluice'
-      ? door === 'ws'
-        ? target.sluice.wsUrl
-        : target.sluice.apiUrl
-      : target.to === 'nginx'
-        ? target.baseUrl
-        : rig.upstreamBaseUrl;
-  return {
-    kind: 'streams',
-    door,
-    url,
-    model: direct ? 'bench-model' : benchModel,
+  const load = {
+    kind: 'streams' as const,
     streams: scenario.streams,
     connections: scenario.connections,
     shape: scenario.shape,
     durationMs: secondsOf(rig, scenario) * 1000,
-    ...(scenario.burstReading === undefined || direct ? {} : { burstReading: scenario.burstReading }),
     localAddresses: localAddressesFor(scenario.connections),
+  };
+  if ('apiRoot' in target) return { ...load, door: 'direct', url: target.apiRoot, model: 'bench-model' };
+  const { sluice } = target;
+  return {
+    ...load,
+    door: scenario.door,
+    url: scenario.door === 'ws' ? sluice.wsUrl : sluice.apiUrl,
+    model: benchModel,
+    ...(scenario.burstReading === undefined ? {} : { burstReading: scenario.burstReading }),
+  };
+}
+
+/** Runs one scenario's load one way and reports it as a row; `measured` is the relay's process. */
+async function runStreamRow(
+  rig: Rig,
+  scenario: StreamScenario,
+  path: StreamRow['path'],
+  target: Target,
+  measured: WatchedProcess,
+): Promise<StreamRow> {
+  const { message, window } = await runLoad<{ event: 'result'; result: StreamResult }>(
+    rig,
+    streamPlan(rig, scenario, target),
+    measured.pid,
+  );
+  return {
+    kind: 'streams',
+    scenario: scenario.name,
+    path,
+    result: message.result,
+    // The direct run's window is on Sluice's process too, but there is no relay to report.
+    ...(path === 'direct' ? {} : { relay: window.relay }),
+    rigBusy: window.rigBusy,
   };
 }
 
@@ -245,48 +267,15 @@ async function runStreamScenario(
 ): Promise<StreamRow[]> {
   const rows: StreamRow[] = [];
   if (scenario.baseline) {
-    // The direct run's window is on Sluice's process too, but its cost is not reported.
-    const { message, window } = await runLoad<{ event: 'result'; result: StreamResult }>(
-      rig,
-      streamPlan(rig, scenario, { to: 'direct' }),
-      sluice.process.pid,
-    );
-    rows.push({
-      kind: 'streams',
-      scenario: scenario.name,
-      path: 'direct',
-      result: message.result,
-      rigBusy: window.rigBusy,
-    });
+    rows.push(await runStreamRow(rig, scenario, 'direct', { apiRoot: rig.upstreamBaseUrl }, sluice.process));
     if (rig.nginx) {
-      const { message, window } = await runLoad<{ event: 'result'; result: StreamResult }>(
-        rig,
-        streamPlan(rig, scenario, { to: 'nginx', baseUrl: rig.nginx.baseUrl }),
-        rig.nginx.process.pid,
+      rows.push(
+        await runStreamRow(rig, scenario, 'nginx', { apiRoot: rig.nginx.baseUrl }, rig.nginx.process),
       );
-      rows.push({
-        kind: 'streams',
-        scenario: scenario.name,
-        path: 'nginx',
-        result: message.result,
-        relay: window.relay,
-        rigBusy: window.rigBusy,
-      });
     }
   }
-  const { message, window } = await runLoad<{ event: 'result'; result: StreamResult }>(
-    rig,
-    streamPlan(rig, scenario, { to: 'sluice', sluice }),
-    sluice.process.pid,
-  );
-  rows.push({
-    kind: 'streams',
-    scenario: scenario.name,
-    path: scenario.door === 'ws' ? 'sluice ws' : 'sluice http',
-    result: message.result,
-    relay: window.relay,
-    rigBusy: window.rigBusy,
-  });
+  const path = scenario.door === 'ws' ? 'sluice ws' : 'sluice http';
+  rows.push(await runStreamRow(rig, scenario, path, { sluice }, sluice.process));
   return rows;
 }
 
@@ -325,7 +314,7 @@ async function runIdleScenario(rig: Rig, scenario: IdleScenario, sluice: SluiceU
 /** A short load that is not reported, so the first scenario does not measure the JIT compiler. */
 async function warmUp(rig: Rig, sluice: SluiceUnderTest): Promise<void> {
   const warmUpScenario = scenarios.find((scenario) => scenario.name === '50-streams') as StreamScenario;
-  const plan = { ...streamPlan(rig, warmUpScenario, { to: 'sluice', sluice }), durationMs: 1500 };
+  const plan = { ...streamPlan(rig, warmUpScenario, { sluice }), durationMs: 1500 };
   await runLoad(rig, plan, sluice.process.pid);
 }
 

@@ -3,10 +3,13 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load-config.ts';
 import { createLogger } from './log/create-logger.ts';
 import { startSluice } from './server/create-sluice.ts';
+import { governHelperThreadPriority } from './server/helper-thread-priority.ts';
 import { reloadConfig, watchConfigFile } from './server/watch-config.ts';
 
 /** Entry point: read the config, start the server, reload on SIGHUP, drain on SIGTERM. */
 async function main(): Promise<void> {
+  // GC and compiler threads yield the core to the event loop while it has time to spare (see why there).
+  governHelperThreadPriority();
   const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
   const configPath = values.config ?? process.env.SLUICE_CONFIG;
   let config: ReturnType<typeof loadConfig>;

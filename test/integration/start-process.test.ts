@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
@@ -111,5 +111,30 @@ describe('the sluice process', () => {
     const [code] = await once(child, 'exit');
     assert.equal(code, 2);
     assert.match(stderr, /models\.x\.target\.provider: unknown provider "ghost"/);
+  });
+
+  it('runs V8 helper threads at the lowest priority, the event loop and libuv pool at the normal one', async () => {
+    const child = spawnSluice([], { PORT: '0' });
+    try {
+      const port = await listeningPort(child);
+      // One request, so that libuv's pool and everything a request starts is running too.
+      assert.equal(await askDemoOnce(port, 'one'), 'done');
+      const threads = readdirSync(`/proc/${child.pid}/task`).map((task) => ({
+        id: Number(task),
+        name: readFileSync(`/proc/${child.pid}/task/${task}/comm`, 'utf8').trim(),
+      }));
+      const helpers = threads.filter(({ id, name }) => id !== child.pid && name !== 'libuv-worker');
+      assert.ok(helpers.length >= 2, `helper threads: ${JSON.stringify(threads)}`);
+      assert.deepEqual(
+        helpers.map(({ id }) => getPriority(id)),
+        helpers.map(() => 19),
+      );
+      assert.equal(getPriority(child.pid), 0);
+      for (const { id } of threads.filter(({ name }) => name === 'libuv-worker'))
+        assert.equal(getPriority(id), 0);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    await once(child, 'exit');
   });
 });

@@ -1,24 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
-
-/**
- * Paths that may hold a secret in anything Sluice logs. Pino replaces them before a line is
- * written, so a careless `log.info({ headers })` still cannot leak a key.
- */
-const secretPaths = [
-  'api_key',
-  '*.api_key',
-  'apiKey',
-  '*.apiKey',
-  'authorization',
-  '*.authorization',
-  'headers.authorization',
-  'headers["x-api-key"]',
-  'headers.cookie',
-  'access_token',
-  '*.access_token',
-  'token',
-  '*.token',
-];
+import { censorSecrets, censorSerializedError, secretFieldSerializers } from './censor-secrets.ts';
 
 export interface CreateLoggerOptions {
   level: string;
@@ -40,7 +21,12 @@ export function createLogger({ level, destination }: CreateLoggerOptions): Logge
     {
       level,
       base: { service: 'sluice' },
-      redact: { paths: secretPaths, censor: '[redacted]' },
+      // Secrets are censored in every line's fields, in logged errors and in child loggers' bindings.
+      formatters: { log: censorSecrets, bindings: censorSecrets },
+      serializers: {
+        ...secretFieldSerializers,
+        err: (error: Error) => censorSerializedError(pino.stdSerializers.err(error)),
+      },
     },
     destination ?? pino.destination({ sync: false, minLength: batchBytes, periodicFlush: flushEveryMs }),
   );

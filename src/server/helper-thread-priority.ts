@@ -14,8 +14,13 @@ const relaxedBelow = 0.7;
 /** Often enough that a load arriving at once gets the helpers back before the heap has grown much. */
 export const checkEveryMs = 100;
 
-/** libuv's thread pool: file reads, DNS lookups and crypto that a request waits on keep their priority. */
-const keptThreadName = 'libuv-worker';
+/**
+ * The names of V8's platform threads: its workers and delayed-task scheduler (`node` on Node 22, where
+ * the event loop's thread has that name too). Every other thread keeps its priority: libuv's pool
+ * (file reads, DNS lookups and crypto that requests wait on), the inspector's, and the CPU profiler's
+ * sampler, whose samples would otherwise be late.
+ */
+const helperThreadNames = new Set(['V8Worker', 'DelayedTaskSche', 'node']);
 
 /**
  * The priority the helper threads should have, given how busy the event loop was (0-1) and the
@@ -29,8 +34,8 @@ export function helperNiceFor(utilization: number, current: number): number {
 
 /**
  * The process's helper threads, by thread id: V8's workers (which mark and sweep the heap
- * concurrently and compile in the background) and its task scheduler; not the event loop's thread,
- * nor libuv's pool. Linux only (`/proc/self/task`); elsewhere none.
+ * concurrently and compile in the background) and its task scheduler, by name; not the event loop's
+ * thread, nor any other. Linux only (`/proc/self/task`); elsewhere none.
  */
 export function findHelperThreads(): number[] {
   let tasks: string[];
@@ -44,7 +49,7 @@ export function findHelperThreads(): number[] {
     const threadId = Number(task);
     if (threadId === process.pid) continue;
     try {
-      if (readFileSync(`/proc/self/task/${task}/comm`, 'utf8').trim() !== keptThreadName)
+      if (helperThreadNames.has(readFileSync(`/proc/self/task/${task}/comm`, 'utf8').trim()))
         helpers.push(threadId);
     } catch {
       // The thread ended meanwhile.

@@ -113,8 +113,12 @@ describe('the sluice process', () => {
     assert.match(stderr, /models\.x\.target\.provider: unknown provider "ghost"/);
   });
 
-  it('runs V8 helper threads at the lowest priority, the event loop and libuv pool at the normal one', async () => {
-    const child = spawnSluice([], { PORT: '0' });
+  it('runs V8 helper threads at the lowest priority, and every other thread at the normal one', async () => {
+    // With the CPU profiler on, so that its sampler thread is there too.
+    const child = spawnSluice([], {
+      PORT: '0',
+      NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${mkdtempSync(join(tmpdir(), 'sluice-prof-'))}`,
+    });
     try {
       const port = await listeningPort(child);
       // One request, so that libuv's pool and everything a request starts is running too.
@@ -122,16 +126,25 @@ describe('the sluice process', () => {
       const threads = readdirSync(`/proc/${child.pid}/task`).map((task) => ({
         id: Number(task),
         name: readFileSync(`/proc/${child.pid}/task/${task}/comm`, 'utf8').trim(),
+        nice: getPriority(Number(task)),
       }));
-      const helpers = threads.filter(({ id, name }) => id !== child.pid && name !== 'libuv-worker');
-      assert.ok(helpers.length >= 2, `helper threads: ${JSON.stringify(threads)}`);
+      const isHelper = ({ id, name }: { id: number; name: string }) =>
+        id !== child.pid && ['V8Worker', 'DelayedTaskSche', 'node'].includes(name);
+      const helpers = threads.filter(isHelper);
+      const others = threads.filter((thread) => !isHelper(thread));
+      assert.ok(helpers.length >= 2, `threads: ${JSON.stringify(threads)}`);
+      assert.ok(
+        others.some(({ name }) => name.startsWith('v8:')),
+        `threads: ${JSON.stringify(threads)}`,
+      );
       assert.deepEqual(
-        helpers.map(({ id }) => getPriority(id)),
+        helpers.map(({ nice }) => nice),
         helpers.map(() => 19),
       );
-      assert.equal(getPriority(child.pid), 0);
-      for (const { id } of threads.filter(({ name }) => name === 'libuv-worker'))
-        assert.equal(getPriority(id), 0);
+      assert.deepEqual(
+        others.map(({ name, nice }) => `${name} ${nice}`),
+        others.map(({ name }) => `${name} 0`),
+      );
     } finally {
       child.kill('SIGTERM');
     }

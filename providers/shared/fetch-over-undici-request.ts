@@ -2,7 +2,8 @@ import { STATUS_CODES } from 'node:http';
 import { pipeline, Readable, type Transform } from 'node:stream';
 import { arrayBuffer, blob, json, text } from 'node:stream/consumers';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { type Dispatcher, errors, getGlobalDispatcher } from 'undici';
+import type { Dispatcher } from 'undici-types';
+import { fetchDispatcher, forAnyUndici } from './fetch-dispatcher.ts';
 
 /** What the provider SDKs' `fetch` client option takes. */
 export type SdkFetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -27,7 +28,7 @@ export interface ReplyFlow {
 }
 
 /**
- * A `fetch` for the provider SDKs' `fetch` client option, made with undici's dispatcher (the same
+ * A `fetch` for the provider SDKs' `fetch` client option, made with the undici dispatcher (the same
  * client and connection pool as Node's own fetch) instead of fetch itself.
  *
  * Why: fetch hands every network read of a streamed reply through WHATWG streams, several promises
@@ -53,8 +54,8 @@ export function createFetchOverUndiciRequest(): SdkFetch {
     const signal = init.signal ?? undefined;
     if (signal?.aborted) throw signal.reason;
     const reply = new ReplyHandler(url.href, signal);
-    // undici's global dispatcher: the connection pool (and any proxy agent) Node's own fetch uses.
-    getGlobalDispatcher().dispatch(
+    // The connection pool (and any proxy agent) Node's own fetch uses.
+    fetchDispatcher().dispatch(
       {
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
@@ -62,7 +63,7 @@ export function createFetchOverUndiciRequest(): SdkFetch {
         headers: requestHeaders(init.headers),
         body,
       },
-      reply,
+      forAnyUndici(reply),
     );
     return reply.response.promise;
   };
@@ -97,6 +98,10 @@ const decoders: Record<string, () => Transform> = {
 const heldBytesLimit = 64 * 1024;
 
 const dropReads: ReplyReads = { data() {}, end() {}, error() {} };
+
+/** Why a request is aborted when its reader leaves: an `AbortError`, as undici's own. */
+const readerLeft = () =>
+  Object.assign(new Error('the reply body was closed before its end'), { name: 'AbortError' });
 
 /**
  * One request's undici handler: it answers the fetch at the response headers, then hands each network
@@ -232,7 +237,7 @@ class ReplyHandler implements Dispatcher.DispatchHandler, ReplyFlow {
   close(): void {
     this.#reads = dropReads;
     this.#held = [];
-    this.abort(new errors.RequestAbortedError());
+    this.abort(readerLeft());
   }
 
   /** Aborts the request (closing the connection); whoever has the reads gets `error`. */
@@ -285,7 +290,7 @@ export class ReplyBody extends Readable {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     // A reader that took the reads learns of it through their `error`, as it would from the stream.
-    this.#handler.abort(error ?? new errors.RequestAbortedError());
+    this.#handler.abort(error ?? readerLeft());
     callback(error);
   }
 }

@@ -1,5 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { censorSecrets, censorSerializedError, secretFieldSerializers } from './censor-secrets.ts';
+import { censorSecrets, secretFieldSerializers } from './censor-secrets.ts';
 
 export interface CreateLoggerOptions {
   level: string;
@@ -21,11 +21,12 @@ export function createLogger({ level, destination }: CreateLoggerOptions): Logge
     {
       level,
       base: { service: 'sluice' },
-      // Secrets are censored in every line's fields, in logged errors and in child loggers' bindings.
-      formatters: { log: censorSecrets, bindings: censorSecrets },
+      // Secrets are censored in every line's fields, in logged errors and in child loggers' bindings
+      // (the base bindings are Sluice's own `service`).
+      formatters: { log: censorSecrets },
       serializers: {
         ...secretFieldSerializers,
-        err: (error: Error) => censorSerializedError(pino.stdSerializers.err(error)),
+        err: (error: Error) => censorSecrets(pino.stdSerializers.err(error)),
       },
     },
     destination ?? pino.destination({ sync: false, minLength: batchBytes, periodicFlush: flushEveryMs }),

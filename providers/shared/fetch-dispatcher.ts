@@ -71,21 +71,13 @@ function parseRawHeaders(raw: Buffer[] | null): Record<string, string | string[]
 }
 
 /**
- * `handler` (undici's handler methods since undici 7: `onRequestStart`, `onResponseData`...) as a
- * handler any undici takes: undici 7 and later call the methods it has, undici 6 (bundled in Node
- * 22) the older ones added here, which call them.
+ * `handler` (undici's handler methods since undici 7: `onRequestStart`, `onResponseData`...) made a
+ * handler any undici takes, by adding undici 6's methods (bundled in Node 22) to it, which call its
+ * own: undici 7 and later call those directly.
  */
-export function forAnyUndici(
-  handler: Dispatcher.DispatchHandler,
-): Dispatcher.DispatchHandler & LegacyDispatchHandler {
+export function forAnyUndici<T extends Dispatcher.DispatchHandler>(handler: T): T & LegacyDispatchHandler {
   const controller = new LegacyController();
-  return {
-    onRequestStart: (requestController, context) => handler.onRequestStart?.(requestController, context),
-    onResponseStart: (requestController, statusCode, headers, statusText) =>
-      handler.onResponseStart?.(requestController, statusCode, headers, statusText),
-    onResponseData: (requestController, chunk) => handler.onResponseData?.(requestController, chunk),
-    onResponseEnd: (requestController, trailers) => handler.onResponseEnd?.(requestController, trailers),
-    onResponseError: (requestController, error) => handler.onResponseError?.(requestController, error),
+  const legacy: LegacyDispatchHandler = {
     onConnect(abort) {
       controller.abortWith = abort;
       handler.onRequestStart?.(controller, {});
@@ -106,4 +98,5 @@ export function forAnyUndici(
       handler.onResponseError?.(controller, error);
     },
   };
+  return Object.assign(handler, legacy);
 }

@@ -40,8 +40,7 @@ describe('the fetch dispatcher', () => {
 
   it("drives a handler of undici 7's kind through undici 6's methods: headers, data, pause and resume, end", () => {
     const { handler, calls, controller } = recordingHandler();
-    const legacy = forAnyUndici(handler) as ReturnType<typeof forAnyUndici> &
-      Record<string, (...args: never[]) => unknown>;
+    const legacy = forAnyUndici(handler);
     let resumed = 0;
     legacy.onConnect(() => calls.push('aborted'));
     const rawHeaders = ['Content-Type', 'text/event-stream', 'Set-Cookie', 'a=1', 'set-cookie', 'b=2'].map(

@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { ProviderAdapter } from '../../src/spec/provider-adapter.ts';
-import { createFetchOverUndiciRequest } from '../shared/fetch-over-undici-request.ts';
+import { createFetchOverUndiciDispatcher } from '../shared/fetch-over-undici-dispatcher.ts';
 import { startOnFirstPart } from '../shared/start-on-first-part.ts';
 import type { AnthropicConfig } from './anthropic-config-schema.ts';
 import { buildAnthropicRequest } from './build-anthropic-request.ts';
@@ -15,8 +15,8 @@ export function createAnthropicAdapter(config: AnthropicConfig): ProviderAdapter
     // Retries and fallbacks belong to the router, which sees every attempt; SDK retries would hide them and multiply them.
     maxRetries: 0,
     // Undici's dispatcher rather than fetch: the SDK still makes the call, and no stream sits between
-    // the socket and our event reader (see fetch-over-undici-request.ts).
-    fetch: createFetchOverUndiciRequest(),
+    // the socket and our event reader (see fetch-over-undici-dispatcher.ts).
+    fetch: createFetchOverUndiciDispatcher(),
     timeout: config.timeout_ms,
     // Sluice traces the call itself under the client's trace; the SDK's own spans would each start a trace apart.
     openTelemetry: false,

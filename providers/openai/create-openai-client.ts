@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { createFetchOverUndiciRequest } from '../shared/fetch-over-undici-request.ts';
+import { createFetchOverUndiciDispatcher } from '../shared/fetch-over-undici-dispatcher.ts';
 
 /** What both OpenAI kinds configure on the SDK client. */
 export interface OpenAiClientSettings {
@@ -28,8 +28,8 @@ export function createOpenAiClient(settings: OpenAiClientSettings): OpenAI {
     // retries would hide failures from it and multiply the time a dead upstream costs.
     maxRetries: 0,
     // Undici's dispatcher rather than fetch: the SDK still makes the call, and no stream sits between
-    // the socket and our event reader (see fetch-over-undici-request.ts).
-    fetch: createFetchOverUndiciRequest(),
+    // the socket and our event reader (see fetch-over-undici-dispatcher.ts).
+    fetch: createFetchOverUndiciDispatcher(),
     defaultHeaders: {
       // A header set to `null` is removed, so a keyless server never sees a made-up bearer token.
       ...(settings.apiKey === undefined ? { Authorization: null } : {}),

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { StringDecoder } from 'node:string_decoder';
 import { createParser, type EventSourceMessage, type ParseError } from 'eventsource-parser';
-import { ReplyBody, type ReplyFlow, type ReplyReads } from './fetch-over-undici-request.ts';
+import { ReplyBody, type ReplyFlow, type ReplyReads } from './fetch-over-undici-dispatcher.ts';
 import { type PartHandler, PushedParts } from './pushed-parts.ts';
 
 /** What one kind of server-sent event stream makes of its events. */
@@ -25,7 +25,7 @@ export interface EventStreamOptions {
  * and `next()` hands out a queued part at once or waits for the next read. No async generator and
  * no stream async iterator sit between the socket and the parts: those cost several promises per
  * token, more CPU than all of Sluice's own work per token. A body from Sluice's own fetch
- * (providers/shared/fetch-over-undici-request.ts) hands its reads over straight from undici, without
+ * (providers/shared/fetch-over-undici-dispatcher.ts) hands its reads over straight from undici, without
  * a Node stream's `data` event and `nextTick` per read; any other body is read through a Node stream.
  *
  * When a read arrives while parts of the one before still wait unasked for, the body is paused until

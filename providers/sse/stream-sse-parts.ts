@@ -1,7 +1,7 @@
 import type { ProviderRequest } from '../../src/spec/chat-request.ts';
 import type { StreamPart } from '../../src/spec/stream-part.ts';
 import { classifyUpstreamError, errorFromUpstreamStatus } from '../shared/classify-upstream-error.ts';
-import { createFetchOverUndiciRequest } from '../shared/fetch-over-undici-request.ts';
+import { createFetchOverUndiciDispatcher } from '../shared/fetch-over-undici-dispatcher.ts';
 import { readEventStreamBody } from '../shared/read-event-stream-body.ts';
 import { chatBodyTemplate, renderUpstreamBody } from '../shared/render-upstream-body.ts';
 import { createUpstreamMessageReader, upstreamReportedError } from '../shared/upstream-message-reader.ts';
@@ -21,7 +21,7 @@ const largestEventCharacters = 4 * 1024 * 1024;
 const errorBodyBytes = 4096;
 // Sluice's own fetch hands each network read straight to the event reader, and while the consumer is
 // behind, leaves the rest in the socket.
-const fetchOverUndiciRequest = createFetchOverUndiciRequest();
+const fetchOverUndiciRequest = createFetchOverUndiciDispatcher();
 
 function requestInit(config: SseConfig, request: ProviderRequest, options: SseCallOptions): RequestInit {
   // The User-Agent Node's fetch sent, which some upstreams' firewalls insist on; a configured one wins.

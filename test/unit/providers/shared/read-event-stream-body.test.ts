@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { setImmediate as turn } from 'node:timers/promises';
-import { createFetchOverUndiciRequest } from '../../../../providers/shared/fetch-over-undici-request.ts';
+import { createFetchOverUndiciDispatcher } from '../../../../providers/shared/fetch-over-undici-dispatcher.ts';
 import {
   type EventStreamHandler,
   readEventStreamBody,
@@ -185,7 +185,7 @@ describe('readEventStreamBody over Sluice’s own fetch', () => {
       server.close();
     });
     const socket = nextRequestSocket();
-    const response = await createFetchOverUndiciRequest()(
+    const response = await createFetchOverUndiciDispatcher()(
       `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
     );
     const parts = readEventStreamBody(response, handler, { drainAfterEnd: false });

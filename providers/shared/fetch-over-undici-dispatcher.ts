@@ -44,7 +44,7 @@ export interface ReplyFlow {
  * identity`; one compressed anyway is still decoded), and a request body other than a string or bytes
  * goes through Node's own fetch.
  */
-export function createFetchOverUndiciRequest(): SdkFetch {
+export function createFetchOverUndiciDispatcher(): SdkFetch {
   return async (input, init = {}) => {
     const body = init.body;
     if (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Uint8Array)) {

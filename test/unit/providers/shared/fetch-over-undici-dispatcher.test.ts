@@ -6,10 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import OpenAI from 'openai';
 import {
-  createFetchOverUndiciRequest,
+  createFetchOverUndiciDispatcher,
   ReplyBody,
   type ReplyFlow,
-} from '../../../../providers/shared/fetch-over-undici-request.ts';
+} from '../../../../providers/shared/fetch-over-undici-dispatcher.ts';
 
 type Route = (request: IncomingMessage, body: string, response: ServerResponse) => void;
 
@@ -45,11 +45,11 @@ function takeReads(response: Response, onData: (flow: ReplyFlow) => void = () =>
   };
 }
 
-describe('fetch over undici request', () => {
+describe('fetch over undici dispatcher', () => {
   const routes = new Map<string, Route>();
   let server: Server;
   let baseUrl: string;
-  const fetchOverRequest = createFetchOverUndiciRequest();
+  const fetchOverRequest = createFetchOverUndiciDispatcher();
 
   before(async () => {
     server = createServer(async (request, response) => {

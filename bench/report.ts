@@ -17,7 +17,7 @@ export interface RelayCost {
 export interface StreamRow {
   kind: 'streams';
   scenario: string;
-  path: 'direct' | 'nginx' | 'sluice ws' | 'sluice http';
+  path: 'direct' | 'nginx' | 'node floor' | 'sluice ws' | 'sluice http';
   result: StreamResult;
   /** Absent on direct rows. */
   relay?: RelayCost;

@@ -44,6 +44,8 @@ const usage = `Usage: npm run bench [-- options]
   --seconds <n>        run each scenario for n seconds
   --nginx              also relay each scenario's direct load through nginx (proxy_buffering off) pinned
                        to Sluice's core: this machine's yardstick, in the same run (needs nginx on PATH)
+  --floor              also run each WebSocket scenario through a minimal Node relay of the same
+                       per-token work (bench/node-floor-relay.ts) on Sluice's core: what Node itself costs
   --profile            profile Sluice (--cpu-prof) under the 200-stream scenario and summarise the profile
   --profile-dir <dir>  where the .cpuprofile is kept (default: a new temporary directory)
   --log-level <level>  Sluice's log level (default: info, the production default)
@@ -59,6 +61,8 @@ interface Options {
   logLevel: string;
   /** The nginx executable, when the nginx reference rows were asked for. */
   nginx?: string;
+  /** Whether the minimal Node relay's rows were asked for. */
+  floor: boolean;
   /** Extra flags for the node process that runs Sluice. */
   nodeFlags: string[];
 }
@@ -71,6 +75,7 @@ function parseOptions(): Options {
       seconds: { type: 'string' },
       profile: { type: 'boolean', default: false },
       nginx: { type: 'boolean', default: false },
+      floor: { type: 'boolean', default: false },
       'profile-dir': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       'node-flags': { type: 'string', default: '' },
@@ -102,6 +107,7 @@ function parseOptions(): Options {
       : undefined,
     logLevel: values['log-level'],
     nginx,
+    floor: values.floor,
     nodeFlags: values['node-flags'].split(' ').filter((flag) => flag !== ''),
   };
 }
@@ -122,6 +128,8 @@ interface Rig {
   upstreamBaseUrl: string;
   /** nginx relaying the fake upstream, when asked for. */
   nginx?: { process: WatchedProcess; baseUrl: string };
+  /** The minimal Node relay, when asked for. */
+  floor?: { process: WatchedProcess; wsUrl: string };
 }
 
 async function startSluice(rig: Rig): Promise<SluiceUnderTest> {
@@ -211,10 +219,10 @@ function secondsOf(rig: Rig, scenario: Scenario): number {
 }
 
 /**
- * Where a stream plan's load goes: through one of Sluice's doors, or as plain OpenAI SSE to an API
- * root (the fake upstream itself, or nginx in front of it).
+ * Where a stream plan's load goes: through one of Sluice's doors, as plain OpenAI SSE to an API root
+ * (the fake upstream itself, or nginx in front of it), or over `sluice.v1` to the minimal Node relay.
  */
-type Target = { sluice: SluiceUnderTest } | { apiRoot: string };
+type Target = { sluice: SluiceUnderTest } | { apiRoot: string } | { floorWsUrl: string };
 
 function streamPlan(rig: Rig, scenario: StreamScenario, target: Target): StreamPlan {
   const load = {
@@ -226,6 +234,7 @@ function streamPlan(rig: Rig, scenario: StreamScenario, target: Target): StreamP
     localAddresses: localAddressesFor(scenario.connections),
   };
   if ('apiRoot' in target) return { ...load, door: 'direct', url: target.apiRoot, model: 'bench-model' };
+  if ('floorWsUrl' in target) return { ...load, door: 'ws', url: target.floorWsUrl, model: benchModel };
   const { sluice } = target;
   return {
     ...load,
@@ -273,6 +282,11 @@ async function runStreamScenario(
         await runStreamRow(rig, scenario, 'nginx', { apiRoot: rig.nginx.baseUrl }, rig.nginx.process),
       );
     }
+    if (rig.floor && scenario.door === 'ws') {
+      rows.push(
+        await runStreamRow(rig, scenario, 'node floor', { floorWsUrl: rig.floor.wsUrl }, rig.floor.process),
+      );
+    }
   }
   const path = scenario.door === 'ws' ? 'sluice ws' : 'sluice http';
   rows.push(await runStreamRow(rig, scenario, path, { sluice }, sluice.process));
@@ -316,6 +330,13 @@ async function warmUp(rig: Rig, sluice: SluiceUnderTest): Promise<void> {
   const warmUpScenario = scenarios.find((scenario) => scenario.name === '50-streams') as StreamScenario;
   const plan = { ...streamPlan(rig, warmUpScenario, { sluice }), durationMs: 1500 };
   await runLoad(rig, plan, sluice.process.pid);
+  if (rig.floor) {
+    const floorPlan = {
+      ...streamPlan(rig, warmUpScenario, { floorWsUrl: rig.floor.wsUrl }),
+      durationMs: 1500,
+    };
+    await runLoad(rig, floorPlan, rig.floor.process.pid);
+  }
 }
 
 /** nginx in front of the fake upstream, on Sluice's core: it is measured as Sluice is. */
@@ -341,6 +362,27 @@ async function startNginx(
     }),
   ]);
   return { process: relay, baseUrl: nginx.baseUrl };
+}
+
+/** The minimal Node relay in front of the fake upstream, on Sluice's core: measured as Sluice is. */
+async function startFloor(
+  processes: ChildProcesses,
+  layout: CpuLayout,
+  upstreamBaseUrl: string,
+): Promise<Rig['floor']> {
+  const relay = processes.spawn({
+    name: 'node-floor-relay',
+    // Run as Sluice runs: compiled (the build before the run compiles bench/ too), with npm start's flags.
+    args: [...startScript.nodeFlags, 'dist/bench/node-floor-relay.js', upstreamBaseUrl],
+    cpus: layout.sluiceCpus,
+    cwd: repositoryRoot,
+  });
+  const { port } = await relay.waitForLine<{ port: number }>(
+    (line) => typeof line.port === 'number',
+    30_000,
+    'listening line',
+  );
+  return { process: relay, wsUrl: `ws://127.0.0.1:${port}/` };
 }
 
 function newestProfile(directory: string): string | undefined {
@@ -385,6 +427,7 @@ async function run(options: Options, processes: ChildProcesses, workDir: string)
     workDir,
     upstreamBaseUrl: baseUrl,
     nginx: options.nginx ? await startNginx(options.nginx, processes, layout, workDir, baseUrl) : undefined,
+    floor: options.floor ? await startFloor(processes, layout, baseUrl) : undefined,
   };
 
   let sluice = await startSluice(rig);

@@ -163,6 +163,8 @@ export function renderTable(rows: ReportRow[]): string {
 export interface TargetCheck {
   target: string;
   measured: string;
+  /** The same figure for the reference relays (nginx, the minimal Node relay) that ran in this run. */
+  yardsticks?: string;
   /** Undefined when the scenario did not run or measured nothing. */
   met: boolean | undefined;
   /** The row's rig core was saturated, so the figure is not Sluice's alone. */
@@ -176,35 +178,69 @@ function sluiceRow(rows: ReportRow[], scenario: string): StreamRow | undefined {
   );
 }
 
+const referencePaths = ['nginx', 'node floor'] as const;
+
+/** The reference relays' rows of a scenario, in `referencePaths` order. */
+function referenceRows(rows: ReportRow[], scenario: string): StreamRow[] {
+  return referencePaths.flatMap((path) =>
+    rows.filter(
+      (row): row is StreamRow => row.kind === 'streams' && row.scenario === scenario && row.path === path,
+    ),
+  );
+}
+
+const figure = (value: number) => (Number.isFinite(value) ? value.toFixed(2) : '–');
+
 /** Checks the measured rows against the issue's targets. */
 export function checkTargets(rows: ReportRow[]): TargetCheck[] {
   const checks: TargetCheck[] = [];
-  const check = (target: string, value: number, limit: number, unit: string, row: { rigBusy: number }) =>
+  /** Checks `metric` of a scenario's Sluice row; the reference relays' same metric goes beside it. */
+  const check = (
+    target: string,
+    row: StreamRow,
+    metric: (row: StreamRow) => number,
+    limit: number,
+    unit: string,
+  ) => {
+    const value = metric(row);
+    const references = referenceRows(rows, row.scenario).map(
+      (reference) => `${reference.path} ${figure(metric(reference))}`,
+    );
     checks.push({
       target,
-      measured: `${Number.isFinite(value) ? value.toFixed(2) : '–'} ${unit}`,
+      measured: `${figure(value)} ${unit}`,
+      ...(references.length > 0 ? { yardsticks: references.join(', ') } : {}),
       met: Number.isFinite(value) ? value <= limit : undefined,
       rigSaturated: row.rigBusy >= saturatedShare,
     });
+  };
+  const cpuCost = (row: StreamRow) =>
+    row.relay ? cpuSecondsPerMillionTokens(row.relay.cpuSeconds, row.result.tokens) : Number.NaN;
 
   const fifty = sluiceRow(rows, '50-streams');
   const fiftyBaseline = fifty && baselineOf(rows, fifty);
   if (fifty && fiftyBaseline) {
-    const added = addedLatency(fifty.result.ttft, fiftyBaseline.result.ttft);
-    check('added TTFT p50 ≤ 0.5 ms at 50 streams', added.p50, 0.5, 'ms', fifty);
-    check('added TTFT p99 ≤ 3 ms at 50 streams', added.p99, 3, 'ms', fifty);
+    const added = (row: StreamRow) => addedLatency(row.result.ttft, fiftyBaseline.result.ttft);
+    check('added TTFT p50 ≤ 0.5 ms at 50 streams', fifty, (row) => added(row).p50, 0.5, 'ms');
+    check('added TTFT p99 ≤ 3 ms at 50 streams', fifty, (row) => added(row).p99, 3, 'ms');
   }
   if (fifty?.relay) {
-    const cost = cpuSecondsPerMillionTokens(fifty.relay.cpuSeconds, fifty.result.tokens);
-    check('relay cost ≤ 20 CPU-s per million tokens at 50 streams', cost, 20, 'CPU-s/Mtok', fifty);
+    check('relay cost ≤ 20 CPU-s per million tokens at 50 streams', fifty, cpuCost, 20, 'CPU-s/Mtok');
   }
   const twoHundred = sluiceRow(rows, '200-streams');
   if (twoHundred?.relay) {
-    check('RSS ≤ 100 MiB at 200 streams', twoHundred.relay.peakRssBytes / mebibyte, 100, 'MiB', twoHundred);
+    const peakRss = (row: StreamRow) => (row.relay ? row.relay.peakRssBytes / mebibyte : Number.NaN);
+    check('RSS ≤ 100 MiB at 200 streams', twoHundred, peakRss, 100, 'MiB');
   }
   const idle = rows.find((row): row is IdleRow => row.kind === 'idle');
   if (idle) {
-    check('≤ 20 KiB per idle WebSocket connection', bytesPerConnection(idle) / 1024, 20, 'KiB', idle);
+    const perConnection = bytesPerConnection(idle) / 1024;
+    checks.push({
+      target: '≤ 20 KiB per idle WebSocket connection',
+      measured: `${figure(perConnection)} KiB`,
+      met: Number.isFinite(perConnection) ? perConnection <= 20 : undefined,
+      rigSaturated: idle.rigBusy >= saturatedShare,
+    });
     checks.push({
       target: `${idle.connections} idle connections with no error`,
       measured: `${idle.result.stillOpen} open, ${idle.result.errors} errors`,
@@ -231,7 +267,8 @@ export function renderTargets(checks: TargetCheck[]): string {
     .map((check) => {
       const verdict = check.met === undefined ? 'n/a ' : check.met ? 'MET ' : 'MISS';
       const flag = check.rigSaturated ? ' (rig core saturated: not Sluice alone)' : '';
-      return `${verdict} ${check.target}: ${check.measured}${flag}`;
+      const yardsticks = check.yardsticks ? ` (${check.yardsticks})` : '';
+      return `${verdict} ${check.target}: ${check.measured}${yardsticks}${flag}`;
     })
     .join('\n');
 }

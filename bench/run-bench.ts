@@ -439,7 +439,7 @@ async function run(options: Options, processes: ChildProcesses, workDir: string)
     if (scenario.kind === 'streams') {
       const linesBefore = sluice.process.lineCount();
       const scenarioRows = await runStreamScenario(rig, scenario, sluice);
-      const requests = scenarioRows.find((row) => row.path !== 'direct')?.result.requests ?? 0;
+      const requests = scenarioRows.find((row) => row.path.startsWith('sluice'))?.result.requests ?? 0;
       progress(`  Sluice logged ${sluice.process.lineCount() - linesBefore} lines for ${requests} requests`);
       rows.push(...scenarioRows);
       continue;

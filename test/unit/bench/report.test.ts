@@ -8,6 +8,7 @@ import {
   cpuSecondsPerMillionTokens,
   type IdleRow,
   renderTable,
+  renderTargets,
   type StreamRow,
 } from '../../../bench/report.ts';
 import type { StreamResult } from '../../../bench/stream-measurements.ts';
@@ -102,6 +103,30 @@ describe('the report', () => {
         .map((cell) => cell.trim()),
       ['nginx', '+0.10', '+0.50', '6.00', '4.0', '15'],
     );
+  });
+
+  it("puts the reference relays' figures beside a target, and none where only Sluice ran", () => {
+    const reference = (path: StreamRow['path'], p50: number, cpuSeconds: number): StreamRow => ({
+      ...throughSluice,
+      path,
+      result: result({ ttft: latency(p50, 4) }),
+      relay: { cpuSeconds, peakRssBytes: 0, coreBusy: 0.5 },
+    });
+    const rows = [direct, reference('nginx', 1.1, 0.5), reference('node floor', 1.2, 1.5), throughSluice];
+    const byTarget = new Map(checkTargets(rows).map((check) => [check.target, check]));
+    assert.equal(
+      byTarget.get('added TTFT p50 ≤ 0.5 ms at 50 streams')?.yardsticks,
+      'nginx 0.10, node floor 0.20',
+    );
+    assert.equal(
+      byTarget.get('relay cost ≤ 20 CPU-s per million tokens at 50 streams')?.yardsticks,
+      'nginx 10.00, node floor 30.00',
+    );
+    assert.match(
+      renderTargets(checkTargets(rows)),
+      /^MET {2}relay cost ≤ 20 CPU-s per million tokens at 50 streams: 18\.00 CPU-s\/Mtok \(nginx 10\.00, node floor 30\.00\)/m,
+    );
+    assert.equal(checkTargets([direct, throughSluice])[0]?.yardsticks, undefined);
   });
 
   it('misses a target the figures exceed', () => {

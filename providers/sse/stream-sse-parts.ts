@@ -21,7 +21,7 @@ const largestEventCharacters = 4 * 1024 * 1024;
 const errorBodyBytes = 4096;
 // Sluice's own fetch hands each network read straight to the event reader, and while the consumer is
 // behind, leaves the rest in the socket.
-const fetchOverUndiciRequest = createFetchOverUndiciDispatcher();
+const fetchOverUndiciDispatcher = createFetchOverUndiciDispatcher();
 
 function requestInit(config: SseConfig, request: ProviderRequest, options: SseCallOptions): RequestInit {
   // The User-Agent Node's fetch sent, which some upstreams' firewalls insist on; a configured one wins.
@@ -67,7 +67,7 @@ export async function streamSseParts(
   const reader = createUpstreamMessageReader(config);
   let response: Response;
   try {
-    response = await fetchOverUndiciRequest(config.url, requestInit(config, request, options));
+    response = await fetchOverUndiciDispatcher(config.url, requestInit(config, request, options));
     if (!response.ok || !response.body) {
       const message = reader.describeError(await readErrorBody(response)) || response.statusText;
       throw errorFromUpstreamStatus(response.status, message, response.headers.get('retry-after'));

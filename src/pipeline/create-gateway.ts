@@ -39,7 +39,7 @@ export interface Gateway {
   config: Config;
   /** Runs one request, handing its events to `emit`; resolves once it has ended (see `runChat`). */
   runChat(request: ChatRequest, context: ChatContext, emit: EventSink): Promise<void>;
-  /** The model names a user may ask for. */
+  /** The model names a user may ask for; throws `forbidden` for a plan the config does not define. */
   modelNames(identity: Identity): string[];
   /** The user's plan limits and what is left of them. */
   limitsOf(identity: Identity): Promise<Record<string, unknown>>;
@@ -98,7 +98,7 @@ export async function createGateway(config: Config, shared: GatewayShared): Prom
     store,
     runChat: (request, context, emit) => runChat(request, context, steps, emit),
     modelNames(identity) {
-      const allowed = config.plans[identity.plan]?.models;
+      const allowed = quota.planOf(identity).models;
       return allowed ? router.modelNames().filter((name) => allowed.includes(name)) : router.modelNames();
     },
     limitsOf: (identity) => quota.limitsOf(identity),

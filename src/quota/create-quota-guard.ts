@@ -73,6 +73,10 @@ const allowanceWords = { minute: 'per-minute', day: 'daily', month: 'monthly' } 
 const perToken = (price: Price | undefined): TokenPrice | undefined =>
   price && { input: price.input_per_million / 1e6, output: price.output_per_million / 1e6 };
 
+/** The price of an upstream model; own entries only, so a model named like `constructor` is unpriced. */
+const priceOf = (pricing: Record<string, Price>, model: string): TokenPrice | undefined =>
+  Object.hasOwn(pricing, model) ? perToken(pricing[model]) : undefined;
+
 /** The highest input and output prices among the candidates; undefined when any is unpriced. */
 function dearestPrice(
   pricing: Record<string, Price>,
@@ -80,7 +84,7 @@ function dearestPrice(
 ): { price: TokenPrice | undefined; missing?: string } {
   let dearest: TokenPrice = { input: 0, output: 0 };
   for (const candidate of candidates) {
-    const price = perToken(pricing[candidate.model]);
+    const price = priceOf(pricing, candidate.model);
     if (!price) return { price: undefined, missing: candidate.model };
     dearest = { input: Math.max(dearest.input, price.input), output: Math.max(dearest.output, price.output) };
   }
@@ -94,14 +98,18 @@ function dearestPrice(
  */
 export function createQuotaGuard(store: UsageStore, limiters: RateLimiters, policy: () => QuotaPolicy) {
   function planOf(identity: Identity): Plan {
-    const plan = policy().plans[identity.plan];
-    if (plan) return plan;
-    // The operator's admin keys are unlimited unless a plan named like theirs says otherwise.
+    const { plans } = policy();
+    // Own plans only: a token's plan claim `constructor` must not find Object's and pass as unlimited.
+    if (Object.hasOwn(plans, identity.plan)) return plans[identity.plan]!;
+    // Admins (always on plan `admin`) are unlimited unless a plan of that name says otherwise.
     if (identity.admin) return {};
     throw new GatewayError('forbidden', `unknown plan "${identity.plan}"`);
   }
 
   return {
+    /** The identity's plan; throws `forbidden` for a plan the config does not define. */
+    planOf,
+
     /** Admits a request or throws `forbidden`, `rate_limited` or `quota_exceeded`. */
     async admit({ identity, request, requestId, candidates }: AdmitInput): Promise<Admission> {
       const { settings, pricing } = policy();
@@ -192,7 +200,7 @@ export function createQuotaGuard(store: UsageStore, limiters: RateLimiters, poli
       return {
         bindTarget(target) {
           answered = target;
-          answeredPrice = perToken(pricing[target.model]);
+          answeredPrice = priceOf(pricing, target.model);
         },
         maxTokens: metered ? granted : asked,
         limitedByQuota: metered && granted < wanted,

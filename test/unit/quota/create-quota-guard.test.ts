@@ -93,3 +93,33 @@ test('tool definitions count towards the input of a limited plan', async () => {
   });
   assert.ok((reserved[0]?.inputTokens ?? 0) > countMessageTokens(request.messages));
 });
+
+test('a plan named like a property every object inherits is unknown, so forbidden', async () => {
+  const guard = createQuotaGuard(recordingStore().store, createRateLimiters(), () => policy);
+  for (const plan of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+    const refusal = { code: 'forbidden', message: `unknown plan "${plan}"` };
+    await assert.rejects(
+      guard.admit({ identity: identity(plan), request, requestId: plan, candidates }),
+      refusal,
+    );
+    await assert.rejects(guard.limitsOf(identity(plan)), refusal);
+    assert.throws(() => guard.planOf(identity(plan)), refusal);
+  }
+});
+
+test('an upstream model named like an inherited property has no price, so a spend-limited plan refuses it', async () => {
+  const spending: QuotaPolicy = { ...policy, plans: { spending: { usd_per_day: 5 } } };
+  const guard = createQuotaGuard(recordingStore().store, createRateLimiters(), () => spending);
+  await assert.rejects(
+    guard.admit({
+      identity: identity('spending'),
+      request,
+      requestId: 'r4',
+      candidates: [{ provider: 'openai', model: 'constructor' }],
+    }),
+    {
+      code: 'forbidden',
+      message: 'upstream model "constructor" has no price, and plan "spending" limits spend',
+    },
+  );
+});

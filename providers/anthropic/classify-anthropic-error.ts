@@ -36,7 +36,11 @@ function withoutSecret(error: GatewayError, secret: string): GatewayError {
 export function classifyAnthropicError(error: unknown, secret: string): GatewayError {
   let classified: GatewayError;
   if (error instanceof APIError && error.type) {
-    const status = error.status ?? statusOfErrorType[error.type] ?? 500;
+    // Own entries only: the type is the upstream's word, and `constructor` must not become a status.
+    const typeStatus = Object.hasOwn(statusOfErrorType, error.type)
+      ? statusOfErrorType[error.type]
+      : undefined;
+    const status = error.status ?? typeStatus ?? 500;
     const message = `${error.type}: ${error.apiMessage ?? error.message}`;
     classified = errorFromUpstreamStatus(status, message, error.headers?.get('retry-after'), error);
   } else {

@@ -157,7 +157,8 @@ class ReplyHandler implements Dispatcher.DispatchHandler, ReplyFlow {
     const encoding = String(headers['content-encoding'] ?? 'identity')
       .trim()
       .toLowerCase();
-    const decoder = decoders[encoding];
+    // Own entries only: an upstream's `Content-Encoding: constructor` must not find Object's.
+    const decoder = Object.hasOwn(decoders, encoding) ? decoders[encoding] : undefined;
     // Thrown here, undici aborts the request with it and so rejects the fetch.
     if (encoding !== 'identity' && !decoder) {
       throw new TypeError(`the upstream reply has an unsupported Content-Encoding: ${encoding}`);

@@ -369,6 +369,18 @@ describe('anthropic provider: failures before output', () => {
     assert.equal(error.retryable, true);
   });
 
+  test('treats an error event whose type names an inherited property as an unknown type: a 500', async (t) => {
+    const { fake, adapter } = await setUp(t);
+    fake.reply({
+      kind: 'stream',
+      events: [messageStart(), ping(), errorEvent('constructor', 'Odd')],
+    });
+    const error = await rejection(adapter.stream(request, callOptions()));
+    assert.equal(error.code, 'upstream_error');
+    assert.equal(error.upstreamStatus, 500);
+    assert.equal(error.message, 'upstream answered 500: constructor: Odd');
+  });
+
   test('rejects, retryable, when the connection drops before any output', async (t) => {
     const { fake, adapter } = await setUp(t);
     fake.reply({ kind: 'stream', events: [messageStart()], ending: 'drop' });

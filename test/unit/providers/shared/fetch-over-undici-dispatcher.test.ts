@@ -143,6 +143,16 @@ describe('fetch over undici dispatcher', () => {
     await assert.rejects(fetchOverRequest(`${baseUrl}/odd`), /unsupported Content-Encoding: compress/);
   });
 
+  it('refuses a reply whose Content-Encoding names a property every object inherits', async () => {
+    routes.set('/inherited', (_request, _body, response) => {
+      response.writeHead(200, { 'content-encoding': 'constructor' }).end('?');
+    });
+    await assert.rejects(
+      fetchOverRequest(`${baseUrl}/inherited`),
+      /unsupported Content-Encoding: constructor/,
+    );
+  });
+
   it('closes the connection when the signal aborts during the body, and the reader sees the abort', async () => {
     let serverSide: ServerResponse | undefined;
     routes.set('/endless', (_request, _body, response) => {

@@ -1,5 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { censorSecrets, secretFieldSerializers } from './censor-secrets.ts';
+import { boundText } from './bound-text.ts';
+import { safeErrorFields, safeLogFields } from './safe-log-fields.ts';
 
 export interface CreateLoggerOptions {
   level: string;
@@ -15,20 +16,30 @@ const batchBytes = 4096;
 /** How long a gathered line may wait for others: a quiet server's lines still show at once to a person. */
 const flushEveryMs = 100;
 
-/** The process logger: JSON lines, secrets redacted. Requests log through child loggers of it. */
+/**
+ * The process logger: JSON lines, secrets redacted, long strings bounded (see `safeLogFields`).
+ * Requests log through child loggers of it.
+ */
 export function createLogger({ level, destination }: CreateLoggerOptions): Logger {
-  return pino(
+  const logger = pino(
     {
       level,
       base: { service: 'sluice' },
-      // Secrets are censored in every line's fields, in logged errors and in child loggers' bindings
-      // (the base bindings are Sluice's own `service`).
-      formatters: { log: censorSecrets },
+      // Every line's fields, its message and a logged error are made safe; child loggers' bindings
+      // below (the base bindings are Sluice's own `service`).
+      formatters: { log: safeLogFields },
       serializers: {
-        ...secretFieldSerializers,
-        err: (error: Error) => censorSecrets(pino.stdSerializers.err(error)),
+        msg: (message: unknown) => (typeof message === 'string' ? boundText(message) : message),
+        err: (error: unknown) => safeErrorFields(pino.stdSerializers.err(error as Error)),
       },
     },
     destination ?? pino.destination({ sync: false, minLength: batchBytes, periodicFlush: flushEveryMs }),
   );
+  // Pino writes a child's bindings once, past the `log` formatter. A child's `child` is this one
+  // too: pino makes each child with the parent as its prototype.
+  const childOf = logger.child;
+  logger.child = function child(this: Logger, bindings, options) {
+    return childOf.call(this, safeLogFields(bindings), options);
+  } as Logger['child'];
+  return logger;
 }

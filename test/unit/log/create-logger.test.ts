@@ -84,3 +84,57 @@ describe('the logger', () => {
     assert.equal(lines[0]!.service, 'sluice');
   });
 });
+
+describe('the logger, given strings a client sent', () => {
+  const long = (length: number) => 'm'.repeat(length);
+
+  it('cuts every long string field to 200 characters and says how many it left out', () => {
+    const { log, lines } = capturedLogger();
+    log.info({ model: long(1_048_576), user: long(200) }, 'request end');
+    assert.equal(lines[0]!.model, `${long(200)}…(+1048376 chars)`);
+    assert.equal(lines[0]!.user, long(200), 'a string of exactly the bound is kept whole');
+  });
+
+  it('cuts them one level down and in a list, and leaves the logged object alone', () => {
+    const { log, lines } = capturedLogger();
+    const request = { model: long(5000), id: 'r1' };
+    log.info({ request, warnings: ['short', long(300)] });
+    assert.deepEqual(lines[0]!.request, { model: `${long(200)}…(+4800 chars)`, id: 'r1' });
+    assert.deepEqual(lines[0]!.warnings, ['short', `${long(200)}…(+100 chars)`]);
+    assert.equal(request.model.length, 5000);
+  });
+
+  it('cuts a long message', () => {
+    const { log, lines } = capturedLogger();
+    log.warn(`unknown model ${long(10_000)}`);
+    assert.equal(String(lines[0]!.msg).length, 200 + '…(+9814 chars)'.length);
+  });
+
+  it("cuts a child logger's bindings, and its children's", () => {
+    const { log, lines } = capturedLogger();
+    const child = log.child({ client_request_id: long(1000) });
+    child.child({ hook: long(300) }).info('hook line');
+    assert.equal(lines[0]!.client_request_id, `${long(200)}…(+800 chars)`);
+    assert.equal(lines[0]!.hook, `${long(200)}…(+100 chars)`);
+  });
+
+  it("cuts a logged error's message and keeps its stack's frames, each line bounded", () => {
+    const { log, lines } = capturedLogger();
+    log.error({ err: new Error(`unknown model ${long(1_048_576)}`) }, 'failed');
+    const err = lines[0]!.err as { message: string; stack: string };
+    assert.ok(err.message.length < 250, `a message of ${err.message.length} characters`);
+    const stack = err.stack.split('\n');
+    assert.ok(stack.length > 2, 'the frames are kept');
+    assert.ok(
+      stack.every((line) => line.length < 250),
+      'no line of the stack is long',
+    );
+    assert.match(stack[1]!, /^\s+at /);
+  });
+
+  it('cuts a thrown string logged as an error', () => {
+    const { log, lines } = capturedLogger();
+    log.error({ err: long(1000) }, 'failed');
+    assert.equal(lines[0]!.err, `${long(200)}…(+800 chars)`);
+  });
+});

@@ -1,4 +1,5 @@
 import { GatewayError } from '../errors/gateway-error.ts';
+import { quoteClientValue } from '../log/quote-client-value.ts';
 import type { ChatMessage, SamplingParameters } from '../spec/chat-request.ts';
 import type { PromptTemplate } from './prompt-template.ts';
 
@@ -18,7 +19,7 @@ function resolveValues(template: PromptTemplate, vars: Record<string, unknown>):
   const declared = new Set(template.variables.map((variable) => variable.name));
   for (const name of Object.keys(vars)) {
     if (!declared.has(name)) {
-      throw new GatewayError('bad_request', `prompt ${prompt} has no variable ${JSON.stringify(name)}`);
+      throw new GatewayError('bad_request', `prompt ${prompt} has no variable ${quoteClientValue(name)}`);
     }
   }
   const values = new Map<string, string>();

@@ -1,5 +1,6 @@
 import type { Identity } from '../auth/identity.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
+import { quoteClientValue } from '../log/quote-client-value.ts';
 import type { ReportedUsage } from '../pipeline/gateway-event.ts';
 import type { ChatRequest } from '../spec/chat-request.ts';
 import type { OutputPart } from '../spec/stream-part.ts';
@@ -129,7 +130,10 @@ export function createQuotaGuard(store: UsageStore, limiters: RateLimiters, poli
       };
       if (plan.models && !plan.models.includes(request.model)) {
         return refuse(
-          new GatewayError('forbidden', `model "${request.model}" is not in plan "${identity.plan}"`),
+          new GatewayError(
+            'forbidden',
+            `model ${quoteClientValue(request.model)} is not in plan "${identity.plan}"`,
+          ),
         );
       }
       const limits = windowLimitsOf(plan);

@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
+import { quoteClientValue } from '../log/quote-client-value.ts';
 import type { ProviderAdapter } from '../spec/provider-adapter.ts';
 import { createTargetSelector, type TargetSelector } from './create-target-selector.ts';
 import type { ModelRoute, Target } from './route-schema.ts';
@@ -76,7 +77,7 @@ export function createRouter(
   return {
     resolve(model) {
       const route = routes.get(model);
-      if (!route) throw new GatewayError('not_found', `unknown model "${model}"`);
+      if (!route) throw new GatewayError('not_found', `unknown model ${quoteClientValue(model)}`);
       return route;
     },
     modelNames: () => names,

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { ChatMessage, ChatRequest } from '../spec/chat-request.ts';
+import { maxJsonDepth, parseBoundedJson } from './parse-bounded-json.ts';
+import { readTopLevelString } from './read-top-level-string.ts';
 
 const requestId = z.string().min(1).max(64);
 
@@ -138,12 +140,14 @@ function badRequest(message: string, id?: string): FrameError {
 
 /** Decodes one text frame, or says precisely what is wrong with it. */
 export function parseClientFrame(text: string): ClientFrame | FrameError {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return badRequest('frame is not valid JSON');
+  const parsed = parseBoundedJson(text);
+  if (!parsed.ok) {
+    if (parsed.problem === 'syntax') return badRequest('frame is not valid JSON');
+    const candidateId = readTopLevelString(text, 'id');
+    const id = requestId.safeParse(candidateId).success ? candidateId : undefined;
+    return badRequest(`frame nests deeper than ${maxJsonDepth} levels`, id);
   }
+  const value = parsed.value;
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     return badRequest('frame must be a JSON object');
   }

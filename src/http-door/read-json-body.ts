@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors/gateway-error.ts';
+import { maxJsonDepth, parseBoundedJson } from '../wire/parse-bounded-json.ts';
 
 function tooLarge(maxBytes: number): GatewayError {
   return new GatewayError('too_large', `the request body is over ${maxBytes} bytes (server.max_body_bytes)`);
@@ -32,14 +33,29 @@ function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
   });
 }
 
-/** Reads and parses a JSON request body; over `maxBytes` is `too_large`, anything unparseable `bad_request`. */
+// Fatal, so a body that is not UTF-8 is refused rather than read with U+FFFD in place of its bytes.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Reads and parses a JSON request body; over `maxBytes` is `too_large`; anything unparseable (not
+ * UTF-8, not JSON, or nested deeper than `maxJsonDepth`) is `bad_request`.
+ */
 export async function readJsonBody(request: IncomingMessage, maxBytes: number): Promise<unknown> {
-  const text = (await readBody(request, maxBytes)).toString('utf8');
+  const body = await readBody(request, maxBytes);
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    throw new GatewayError('bad_request', 'the request body is not valid UTF-8');
+  }
   if (text.trim() === '')
     throw new GatewayError('bad_request', 'the request body is empty; send a JSON object');
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new GatewayError('bad_request', 'the request body is not valid JSON');
-  }
+  const parsed = parseBoundedJson(text);
+  if (parsed.ok) return parsed.value;
+  throw new GatewayError(
+    'bad_request',
+    parsed.problem === 'depth'
+      ? `the request body nests deeper than ${maxJsonDepth} levels`
+      : 'the request body is not valid JSON',
+  );
 }

@@ -81,6 +81,14 @@ const serverSchema = z.strictObject({
   send_high_water_bytes: z.number().int().min(1024).default(262_144),
   /** Requests one connection may run at once. */
   max_requests_per_connection: z.number().int().min(1).default(100),
+  /**
+   * WebSocket requests one user (one address, for anonymous users) may have running on one instance,
+   * its connections' together with those whose connection closed and that wait for a `resume`; past
+   * it the oldest such orphans are cancelled, and with none left a new chat gets `rate_limited`.
+   * 256 is far more than people chatting under one account start at once, and bounds the upstream
+   * streams a client can keep open by starting chats and dropping its connection, over and over.
+   */
+  max_requests_per_user: z.number().int().min(1).default(256),
   per_ip: perIpSchema.default(perIpSchema.parse({})),
   /** Largest HTTP request body; a bigger one is refused with 413 `too_large`. */
   max_body_bytes: z.number().int().min(1024).default(4_194_304),

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { RawData, WebSocket } from 'ws';
+import { type RawData, WebSocket } from 'ws';
 import type { Identity } from '../auth/identity.ts';
 import type { Config } from '../config/schema.ts';
 import { GatewayError, toGatewayError } from '../errors/gateway-error.ts';
@@ -13,6 +13,7 @@ import { encodeDone, encodeError, encodeReady, encodeStart } from '../wire/encod
 import { parseClientFrame } from '../wire/parse-client-frame.ts';
 import { createConnectionSender } from './connection-sender.ts';
 import { createDeltaMerger } from './delta-merger.ts';
+import type { InFlightBudget } from './in-flight-budget.ts';
 
 /** Close code for abuse such as too many bad frames (PROTOCOL.md). */
 const policyViolation = 1008;
@@ -29,6 +30,10 @@ export interface ClientConnectionOptions {
   rawSocket: Duplex;
   /** Present when streams are resumable: requests outlive a dropped connection for a grace period. */
   resume?: ResumeService;
+  /** The server's bound on requests per user, orphans included. */
+  inFlight: InFlightBudget;
+  /** Whose share of `inFlight` this connection's requests take: its user, or its address when anonymous. */
+  budgetHolder: string;
 }
 
 /** A request this connection serves: one it started, or one it resumed. */
@@ -42,6 +47,14 @@ interface OpenRequest {
 /**
  * Serves one WebSocket client: decodes its frames, runs each `chat` as its own request (many at once),
  * cancels on `cancel` or disconnect, and answers every bad frame with an `error` event.
+ *
+ * A client cannot make Sluice hold more for it than it reads: while what is queued for the client is
+ * over `send_high_water_bytes`, its frames are not read (the merger holds its requests' upstreams).
+ * A client that keeps provoking errors (bad frames, unknown ids, duplicate ids, too many requests,
+ * unknown models) is closed with 1008 after `max_bad_frames` of them. What a well-behaved client can
+ * run into is not counted: a cancel that crossed its request's end is ignored, and resumes that find
+ * nothing (after a long absence every request may have expired) count only past
+ * `max_requests_per_connection` of them.
  */
 export function serveClientConnection({
   socket,
@@ -52,37 +65,78 @@ export function serveClientConnection({
   limits,
   rawSocket,
   resume,
+  inFlight,
+  budgetHolder,
 }: ClientConnectionOptions): void {
   const openRequests = new Map<string, OpenRequest>();
-  const highWater = config.server.send_high_water_bytes;
+  const { max_requests_per_connection: maxRequests, send_high_water_bytes: highWater } = config.server;
   let badFrames = 0;
+  let resumesNotFound = 0;
+  /** Ids of the requests that ended last: a cancel of one of them crossed its end on the wire. */
+  const recentlyEnded = new Set<string>();
 
   const sender = createConnectionSender(socket, rawSocket);
   const send = (text: string) => sender.send(text);
+  /** The request `id` as the in-flight budget knows it: resuming finds it by user and id. */
+  const budgetKeyOf = (id: string) => `${identity.user}\u0000${id}`;
 
-  /** Whether another request may open on this connection; answers the client when not. */
+  /** Counts a refused frame or a request the client should not have made; too many close the connection. */
+  const countBadFrame = () => {
+    badFrames++;
+    if (badFrames > config.server.max_bad_frames) socket.close(policyViolation, 'too many invalid frames');
+  };
+
+  const refuseFrame = (error: GatewayError, id?: string) => {
+    send(encodeError(error, id));
+    countBadFrame();
+  };
+
+  const ended = (id: string) => {
+    openRequests.delete(id);
+    recentlyEnded.delete(id);
+    recentlyEnded.add(id);
+    // As many as may be open at once: a cancel can only have crossed the end of one of those.
+    if (recentlyEnded.size > maxRequests) recentlyEnded.delete(recentlyEnded.values().next().value!);
+  };
+
+  /** Whether another request may open on this connection; refuses the frame when not. */
   const mayOpen = (id: string) => {
     if (openRequests.has(id)) {
-      send(encodeError(new GatewayError('duplicate_id', `request "${id}" is already open`), id));
+      refuseFrame(new GatewayError('duplicate_id', `request "${id}" is already open`), id);
       return false;
     }
-    if (openRequests.size >= config.server.max_requests_per_connection) {
-      const message = `at most ${config.server.max_requests_per_connection} requests may run at once on one connection`;
-      send(encodeError(new GatewayError('rate_limited', message), id));
+    if (openRequests.size >= maxRequests) {
+      const message = `at most ${maxRequests} requests may run at once on one connection`;
+      refuseFrame(new GatewayError('rate_limited', message), id);
       return false;
     }
     return true;
   };
 
-  const refuseFrame = (error: GatewayError, id?: string) => {
-    badFrames++;
-    send(encodeError(error, id));
-    if (badFrames > config.server.max_bad_frames) {
-      socket.close(policyViolation, 'too many invalid frames');
-    }
+  /** Stops reading the client's frames while what is queued for it is over the mark, until it has left. */
+  const holdReadingWhileCongested = () => {
+    if (socket.isPaused || sender.buffered() < highWater) return;
+    socket.pause();
+    void sender.flushed().then(() => socket.resume());
   };
 
-  async function relay(request: ChatRequest, controller: AbortController): Promise<void> {
+  async function relay(request: ChatRequest): Promise<void> {
+    const controller = new AbortController();
+    // Until the budget admits it, a request whose client leaves is simply cancelled.
+    let leave = () => controller.abort(clientGone);
+    openRequests.set(request.id, {
+      cancel: () => controller.abort('cancelled by the client'),
+      leave: () => leave(),
+    });
+    const slot = await inFlight.admit(budgetHolder, budgetKeyOf(request.id), () =>
+      controller.abort(clientGone),
+    );
+    if (!slot) {
+      ended(request.id);
+      const message = `at most ${config.server.max_requests_per_user} requests of one user may run at once`;
+      send(encodeError(new GatewayError('rate_limited', message), request.id));
+      return;
+    }
     const requestId = newRequestId();
     const requestLog = log.child({ request_id: requestId, client_request_id: request.id });
     const tracked = resume?.track(identity.user, request.id, controller);
@@ -93,12 +147,13 @@ export function serveClientConnection({
           tracked.record(frame);
         }
       : send;
-    openRequests.set(request.id, {
-      cancel: () => controller.abort('cancelled by the client'),
-      leave: () => (tracked ? tracked.clientLeft() : controller.abort(clientGone)),
-    });
+    leave = () => {
+      slot.leave();
+      if (tracked) tracked.clientLeft();
+      else controller.abort(clientGone);
+    };
     let seq = 0;
-    let ended = false;
+    let terminated = false;
     const deltas = createDeltaMerger({
       sender,
       send: emit,
@@ -115,14 +170,16 @@ export function serveClientConnection({
           emit(encodeStart(request.id, event.model, event.provider, event.cached, event.warnings));
           return undefined;
         case 'done':
-          ended = true;
+          terminated = true;
           deltas.flush();
           emit(encodeDone(request.id, ++seq, event.finishReason, event.usage, event.costUsd, event.quota));
           return undefined;
         case 'error':
-          ended = true;
+          terminated = true;
           deltas.flush();
           emit(encodeError(event.error, request.id));
+          // An unknown model (or prompt): each costs a log line, and only a client's mistake makes one.
+          if (event.error.code === 'not_found') countBadFrame();
           return undefined;
         default:
           return deltas.push(event);
@@ -145,18 +202,21 @@ export function serveClientConnection({
     } catch (error) {
       requestLog.error({ err: error }, 'request failed inside the pipeline');
     } finally {
-      openRequests.delete(request.id);
+      ended(request.id);
       // The terminal guard: a request always ends with exactly one done or error.
-      if (!ended)
+      if (!terminated)
         emit(encodeError(new GatewayError('internal', 'the request failed inside Sluice'), request.id));
       tracked?.end();
+      slot.end();
     }
   }
 
-  function startChat(request: ChatRequest): void {
-    if (!mayOpen(request.id)) return;
-    void relay(request, new AbortController());
-  }
+  /** Answers a resume that found nothing; past one per request a connection may run, it counts as bad. */
+  const resumeNotFound = (error: GatewayError, id: string) => {
+    send(encodeError(error, id));
+    resumesNotFound++;
+    if (resumesNotFound > maxRequests) countBadFrame();
+  };
 
   /**
    * Re-attaches this connection to a request of the same user (running here, on another instance,
@@ -164,6 +224,8 @@ export function serveClientConnection({
    */
   async function replay(service: ResumeService, id: string, afterSeq: number): Promise<void> {
     const reading = new AbortController();
+    // A request of this instance that a connection reads again is no orphan of the budget.
+    const stopReading = inFlight.attach(budgetKeyOf(id));
     openRequests.set(id, {
       cancel: () =>
         void service.cancel(identity.user, id).catch((error: unknown) => {
@@ -179,13 +241,24 @@ export function serveClientConnection({
         if (sender.buffered() >= highWater) await sender.flushed();
       }
     } catch (error) {
-      if (!reading.signal.aborted) send(encodeError(toGatewayError(error), id));
+      const failure = toGatewayError(error);
+      if (reading.signal.aborted) return;
+      if (failure.code === 'not_found') resumeNotFound(failure, id);
+      else send(encodeError(failure, id));
     } finally {
-      openRequests.delete(id);
+      stopReading();
+      ended(id);
     }
   }
 
   socket.on('message', (data: RawData, isBinary: boolean) => {
+    handleFrame(data, isBinary);
+    holdReadingWhileCongested();
+  });
+
+  function handleFrame(data: RawData, isBinary: boolean): void {
+    // Frames that arrive after Sluice closed the connection (for abuse, say) are not served.
+    if (socket.readyState !== WebSocket.OPEN) return;
     if (isBinary) {
       refuseFrame(new GatewayError('bad_request', 'binary frames are not accepted; send JSON text frames'));
       return;
@@ -197,23 +270,24 @@ export function serveClientConnection({
     }
     switch (frame.type) {
       case 'chat':
-        startChat(frame.request);
+        if (mayOpen(frame.request.id)) void relay(frame.request);
         break;
       case 'cancel': {
         const open = openRequests.get(frame.id);
         if (open) open.cancel();
-        else send(encodeError(new GatewayError('not_found', `no open request "${frame.id}"`), frame.id));
+        else if (!recentlyEnded.has(frame.id))
+          refuseFrame(new GatewayError('not_found', `no open request "${frame.id}"`), frame.id);
         break;
       }
       case 'resume':
         if (!resume) {
-          send(encodeError(new GatewayError('not_found', 'resuming is turned off on this server'), frame.id));
+          resumeNotFound(new GatewayError('not_found', 'resuming is turned off on this server'), frame.id);
         } else if (mayOpen(frame.id)) {
           void replay(resume, frame.id, frame.afterSeq);
         }
         break;
     }
-  });
+  }
 
   socket.on('close', () => {
     for (const open of openRequests.values()) open.leave();

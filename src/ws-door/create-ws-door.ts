@@ -10,6 +10,7 @@ import type { Gateway } from '../pipeline/create-gateway.ts';
 import type { ResumeService } from '../resume/create-resume-service.ts';
 import { serveClientConnection } from './client-connection.ts';
 import { startHeartbeat } from './heartbeat.ts';
+import { createInFlightBudget } from './in-flight-budget.ts';
 import { createPerIpGuard } from './per-ip-guard.ts';
 
 /** The WebSocket door's path (PROTOCOL.md). */
@@ -76,6 +77,7 @@ export function createWsDoor({
     handleProtocols: (protocols) => (protocols.has(subprotocol) ? subprotocol : false),
   });
   const stopHeartbeat = startHeartbeat(connections, config.server.heartbeat_ms);
+  const inFlight = createInFlightBudget(config.server.max_requests_per_user);
 
   return {
     connections,
@@ -139,6 +141,9 @@ export function createWsDoor({
           limits,
           rawSocket: socket,
           resume,
+          inFlight,
+          // Anonymous users share one name: each address gets its own budget.
+          budgetHolder: identity.kind === 'anonymous' ? `address ${address}` : `user ${identity.user}`,
         });
       });
     },

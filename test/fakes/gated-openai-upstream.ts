@@ -13,6 +13,8 @@ export interface GatedOpenAiUpstream {
   close(): void;
   /** Calls whose connection is still open (a call Sluice aborted is closed). */
   openConnections(): number;
+  /** The most calls that were open at once. */
+  mostOpenAtOnce(): number;
   stop(): Promise<void>;
 }
 
@@ -33,6 +35,7 @@ export async function startGatedOpenAiUpstream(options: GatedUpstreamOptions): P
   let gate = Promise.withResolvers<void>();
   let gateOpen = false;
   const open = new Set<ServerResponse>();
+  let mostOpen = 0;
 
   const server: Server = createServer((request, response) => {
     if (request.method !== 'POST' || !request.url?.endsWith('/chat/completions')) {
@@ -49,6 +52,7 @@ export async function startGatedOpenAiUpstream(options: GatedUpstreamOptions): P
 
   const reply = async (response: ServerResponse, body: { model: string }) => {
     open.add(response);
+    mostOpen = Math.max(mostOpen, open.size);
     response.on('close', () => open.delete(response));
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const chunk = (delta: Record<string, unknown>, finishReason: string | null = null) =>
@@ -88,6 +92,7 @@ export async function startGatedOpenAiUpstream(options: GatedUpstreamOptions): P
       gate = Promise.withResolvers<void>();
     },
     openConnections: () => open.size,
+    mostOpenAtOnce: () => mostOpen,
     async stop() {
       server.closeAllConnections();
       server.close();

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { GatewayError } from '../errors/gateway-error.ts';
+import { boundText } from '../log/bound-text.ts';
+import { quoteClientValue } from '../log/quote-client-value.ts';
 import type { ChatMessage, ChatRequest } from '../spec/chat-request.ts';
 import { maxJsonDepth, parseBoundedJson } from './parse-bounded-json.ts';
 import { readTopLevelString } from './read-top-level-string.ts';
@@ -128,7 +130,7 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
     .map((issue) => {
       const path = issue.path.map(String).join('.') || 'frame';
       const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
-      return `${path}: ${missing ? 'required' : issue.message}`;
+      return boundText(`${path}: ${missing ? 'required' : issue.message}`);
     })
     .join('; ');
 }
@@ -156,7 +158,7 @@ export function parseClientFrame(text: string): ClientFrame | FrameError {
   const type = (value as { type?: unknown }).type;
   if (type !== 'chat' && type !== 'cancel' && type !== 'resume') {
     return badRequest(
-      type === undefined ? 'frame has no "type"' : `unknown frame type ${JSON.stringify(type)}`,
+      type === undefined ? 'frame has no "type"' : `unknown frame type ${quoteClientValue(type)}`,
       id,
     );
   }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { GatewayError } from '../errors/gateway-error.ts';
+import { boundText } from '../log/bound-text.ts';
+import { quoteClientValue } from '../log/quote-client-value.ts';
 import type { ChatRequest } from '../spec/chat-request.ts';
 import { chatFieldsSchema, missingChatFields, toChatRequest } from './parse-client-frame.ts';
 
@@ -46,7 +48,7 @@ function invalid(message: string, param: string | null): OpenAiRequestError {
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
-  return `${paramOf(issue.path) ?? 'body'}: ${missing ? 'required' : issue.message}`;
+  return boundText(`${paramOf(issue.path) ?? 'body'}: ${missing ? 'required' : issue.message}`);
 }
 
 /** Only `auto` (the default) can be honoured, and `none` when there are no tools to call anyway. */
@@ -74,7 +76,7 @@ export function parseOpenAiRequest(body: unknown, id: string): OpenAiChatCall | 
   }
   if (!isSupportedToolChoice(fields.tool_choice, (fields.tools?.length ?? 0) > 0)) {
     return invalid(
-      `tool_choice: ${JSON.stringify(fields.tool_choice)} is not supported; omit it or send "auto"`,
+      `tool_choice: ${quoteClientValue(fields.tool_choice)} is not supported; omit it or send "auto"`,
       'tool_choice',
     );
   }

@@ -32,6 +32,15 @@ describe("a client's long strings in logs and error messages", () => {
     await client.close();
   });
 
+  it('answers a frame whose type is 1 MiB with a bounded bad_request', async () => {
+    const client = await connectTestClient(sluice.wsUrl);
+    client.send({ type: 't'.repeat(mebibyte), id: 'odd' });
+    const [error] = await client.collect('odd');
+    assert.equal(error?.code, 'bad_request');
+    assert.match(String(error?.message), /^unknown frame type "t{200}…\(\+1048376 chars\)"$/);
+    await client.close();
+  });
+
   it('logs a few KB, and answers a bounded 404, for an HTTP chat whose model name fills a 4 MiB body', async () => {
     const logged = sluice.rawLog().length;
     const ended = requestEnds();

@@ -3,7 +3,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { type GatedOpenAiUpstream, startGatedOpenAiUpstream } from '../../fakes/gated-openai-upstream.ts';
 import { startTestSluice, type TestSluice } from '../../helpers/start-test-sluice.ts';
 import { until } from '../../helpers/until.ts';
-import type { TestClient } from '../../helpers/ws-test-client.ts';
+import { connectTestClient, type TestClient } from '../../helpers/ws-test-client.ts';
 import {
   adaKey,
   ask,
@@ -25,12 +25,13 @@ describe('requests whose connection dropped count toward max_requests_per_user',
   before(async () => {
     upstream = await startGatedOpenAiUpstream({ words, beforeGate: wordsBeforeGate });
     // A grace period far longer than any test: only the budget ends an orphan here.
-    sluice = await startTestSluice(
-      resumeConfig(upstream.baseUrl, {
-        server: { max_requests_per_user: perUser },
-        resume: { grace_ms: 600_000 },
-      }),
-    );
+    const config = resumeConfig(upstream.baseUrl, {
+      server: { max_requests_per_user: perUser },
+      resume: { grace_ms: 600_000 },
+    });
+    // Ada and Bob, and people without a key.
+    config.auth = { ...(config.auth as object), anonymous: { enabled: true } };
+    sluice = await startTestSluice(config);
   });
   afterEach(async () => {
     // Every request of the test ends (held ones run to their end), so the next starts with none.
@@ -117,5 +118,20 @@ describe('requests whose connection dropped count toward max_requests_per_user',
     upstream.open();
     assert.equal((await bob.collect('bob0')).at(-1)?.finish_reason, 'stop');
     await Promise.all([ada.close(), bob.close()]);
+  });
+
+  it('gives anonymous users a budget per address', async () => {
+    const anonymous = (localAddress: string) =>
+      connectTestClient(sluice.wsUrl, 'sluice.v1', { localAddress });
+    const here = await anonymous('127.0.0.1');
+    await startStreaming(here, ids('here', perUser));
+    ask(here, 'here-more');
+    assert.equal((await here.collect('here-more'))[0]?.code, 'rate_limited');
+    const elsewhere = await anonymous('127.0.0.2');
+    ask(elsewhere, 'elsewhere0');
+    assert.equal((await elsewhere.next((event) => event.id === 'elsewhere0')).type, 'start');
+    upstream.open();
+    assert.equal((await elsewhere.collect('elsewhere0')).at(-1)?.finish_reason, 'stop');
+    await Promise.all([here.close(), elsewhere.close()]);
   });
 });

@@ -13,7 +13,7 @@ const [firstKind, ...otherKinds] = providerKinds.map((kind) => kind.configSchema
 export const providerConfigSchema = z.discriminatedUnion('type', [firstKind!, ...otherKinds]);
 
 const perIpSchema = z.strictObject({
-  /** Open WebSocket connections one IP address may hold. */
+  /** Open TCP connections one IP address may hold, HTTP and WebSocket alike; more are closed at once. */
   max_connections: z.number().int().min(1).default(256),
   /** WebSocket handshakes one IP address may attempt per minute. */
   handshakes_per_minute: z.number().int().min(1).default(600),
@@ -71,8 +71,25 @@ const serverSchema = z.strictObject({
   port: z.number().int().min(0).max(65_535).default(8787),
   /** Largest client frame; a bigger one closes the connection with 1009. */
   max_frame_bytes: z.number().int().min(1024).default(1_048_576),
-  /** Browser origins allowed to open a WebSocket; empty allows any. */
-  allowed_origins: z.array(z.string()).default([]),
+  /**
+   * Browser origins (`scheme://host[:port]`) allowed to use `/v1/` on both doors, answered with CORS;
+   * `["*"]` allows any. Not set: only Sluice's own origin (the chat page it serves), so no other web page
+   * can drive it. Clients that send no `Origin` (servers, CLIs) are always allowed.
+   */
+  allowed_origins: z
+    .array(
+      z
+        .string()
+        .refine(
+          (origin) => origin === '*' || URL.parse(origin)?.origin === origin,
+          'an origin is scheme://host[:port], with no path or trailing slash (or "*" for any)',
+        ),
+    )
+    .min(
+      1,
+      "an empty list would refuse every browser, the chat page too: leave the field out for Sluice's own origin only",
+    )
+    .optional(),
   /** Interval of WebSocket pings; a peer that misses one whole interval is dropped. */
   heartbeat_ms: z.number().int().min(100).default(30_000),
   /** Invalid frames one connection may send before it is closed with 1008. */
@@ -92,6 +109,18 @@ const serverSchema = z.strictObject({
   per_ip: perIpSchema.default(perIpSchema.parse({})),
   /** Largest HTTP request body; a bigger one is refused with 413 `too_large`. */
   max_body_bytes: z.number().int().min(1024).default(4_194_304),
+  /** How long a client may take to send a request's headers (WebSocket handshakes too); then 408. */
+  headers_timeout_ms: z.number().int().min(100).default(10_000),
+  /** How long a client may take to send a whole request, body included; then 408. Responses are not limited. */
+  request_timeout_ms: z.number().int().min(100).default(30_000),
+  /** How long an idle keep-alive HTTP connection stays open waiting for its next request. */
+  keep_alive_timeout_ms: z.number().int().min(100).default(5_000),
+  /**
+   * TCP connections the server holds at once; past it new ones are closed, so the requests in flight keep
+   * the file descriptors they need. Not set: half of the process's open-file limit less 64 (one upstream
+   * connection per client connection, plus the ledger and logs).
+   */
+  max_connections: z.number().int().min(1).optional(),
   /** On SIGTERM, how long requests in flight may run on before they are ended. */
   drain_timeout_ms: z.number().int().min(0).default(30_000),
   /** Reload the config when its file changes (SIGHUP always reloads). */
@@ -128,6 +157,14 @@ export const configSchema = z
     telemetry: telemetryConfigSchema.default(telemetryConfigSchema.parse({})),
   })
   .superRefine((config, context) => {
+    // Node refuses a server whose headers may take longer than the whole request.
+    if (config.server.headers_timeout_ms > config.server.request_timeout_ms) {
+      context.addIssue({
+        code: 'custom',
+        path: ['server', 'headers_timeout_ms'],
+        message: 'must not be more than server.request_timeout_ms',
+      });
+    }
     if (config.store.backend === 'redis' && config.store.redis.url === undefined) {
       context.addIssue({
         code: 'custom',

@@ -37,6 +37,8 @@ export interface GatewayErrorOptions {
   closeCode?: number;
   /** The HTTP status the upstream answered with, when there was one. */
   upstreamStatus?: number;
+  /** The HTTP door's status when it is not the code's own: HTTP has finer ones (415, 408, 431) than the protocol's codes. */
+  status?: number;
   cause?: unknown;
 }
 
@@ -53,7 +55,7 @@ export class GatewayError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'GatewayError';
     this.code = code;
-    this.status = httpStatusOf[code];
+    this.status = options.status ?? httpStatusOf[code];
     this.retryable = options.retryable ?? false;
     this.retryAfterMs = options.retryAfterMs;
     this.closeCode = options.closeCode;

@@ -6,6 +6,8 @@ import type { Identity } from '../auth/identity.ts';
 import { GatewayError, toGatewayError } from '../errors/gateway-error.ts';
 import type { Metrics } from '../metrics/create-metrics.ts';
 import type { Gateway } from '../pipeline/create-gateway.ts';
+import type { OriginPolicy } from '../server/create-origin-policy.ts';
+import { allowCors, answerPreflight } from './allow-cors.ts';
 import { createChatCompletionsRoute } from './chat-completions.ts';
 import { listModels } from './list-models.ts';
 import { sendError, sendJson } from './send-json.ts';
@@ -22,6 +24,13 @@ export interface HttpDoorOptions {
   log: Logger;
   /** Largest request body accepted (`server.max_body_bytes`). */
   maxBodyBytes: number;
+  /** Which browser origins may use `/v1/` (`server.allowed_origins`). */
+  origins: OriginPolicy;
+}
+
+/** Whether a Content-Type is JSON's, with or without parameters (`; charset=utf-8`). */
+function isJson(contentType: string | undefined): boolean {
+  return contentType?.split(';')[0]?.trim().toLowerCase() === 'application/json';
 }
 
 type AuthenticatedRoute = (
@@ -39,6 +48,7 @@ export function createHttpHandler({
   ready,
   log,
   maxBodyBytes,
+  origins,
 }: HttpDoorOptions) {
   const chatPage = loadChatPage();
   const chatCompletions = createChatCompletionsRoute({ gateway, log, maxBodyBytes });
@@ -78,9 +88,29 @@ export function createHttpHandler({
         response.end(text);
         return;
       }
+      if (url.pathname.startsWith('/v1/')) {
+        if (!origins.admits(request)) {
+          throw new GatewayError(
+            'forbidden',
+            `origin ${request.headers.origin} may not use this server (server.allowed_origins)`,
+          );
+        }
+        const corsOrigin = origins.corsOrigin(request);
+        if (corsOrigin !== undefined) allowCors(response, corsOrigin);
+        if (corsOrigin !== undefined && request.method === 'OPTIONS') {
+          answerPreflight(request, response);
+          return;
+        }
+      }
       const handler = authenticatedRoutes[route];
       if (!handler) throw new GatewayError('not_found', `no route for ${route}`);
       const identity = await authenticateRequest(authenticator, request);
+      // A page may POST text/plain to any site without asking first (no CORS preflight): only JSON is read.
+      if (request.method === 'POST' && !isJson(request.headers['content-type'])) {
+        throw new GatewayError('bad_request', 'the request body must be Content-Type: application/json', {
+          status: 415,
+        });
+      }
       await handler(identity, url, response, request);
     } catch (error) {
       const failure = toGatewayError(error);

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
@@ -24,6 +24,10 @@ import { createTargetRegistry } from '../routing/target-registry.ts';
 import { openBackends } from '../store/open-backends.ts';
 import { startTracing } from '../tracing/start-tracing.ts';
 import { createWsDoor, wsPath } from '../ws-door/create-ws-door.ts';
+import { createPerIpGuard } from '../ws-door/per-ip-guard.ts';
+import { createClientErrorAnswer } from './answer-client-error.ts';
+import { createOriginPolicy } from './create-origin-policy.ts';
+import { defaultMaxConnections } from './default-max-connections.ts';
 
 /** A running Sluice: one port for HTTP and WebSocket. */
 export interface Sluice {
@@ -116,6 +120,8 @@ export async function startSluice(config: Config, log: Logger, options: SluiceOp
   const gateway = createLiveGateway(await createGateway(config, shared));
   let currentAuthenticator = createAuthenticator(config.auth);
   const authenticator: Authenticator = { authenticate: (token) => currentAuthenticator.authenticate(token) };
+  const origins = createOriginPolicy(config.server.allowed_origins);
+  const perIp = createPerIpGuard(config.server.per_ip);
   const wsDoor = createWsDoor({
     config,
     gateway,
@@ -123,6 +129,8 @@ export async function startSluice(config: Config, log: Logger, options: SluiceOp
     log,
     accepting: () => !stopping.signal.aborted,
     resume: backends.resume,
+    origins,
+    perIp,
   });
   const handleHttp = createHttpHandler({
     gateway,
@@ -131,19 +139,43 @@ export async function startSluice(config: Config, log: Logger, options: SluiceOp
     ready: () => !stopping.signal.aborted,
     log,
     maxBodyBytes: config.server.max_body_bytes,
+    origins,
   });
-  const listener = (request: IncomingMessage, response: ServerResponse) => void handleHttp(request, response);
+  const clientErrors = createClientErrorAnswer();
+  const listener = (request: IncomingMessage, response: ServerResponse) => {
+    clientErrors.track(request, response);
+    void handleHttp(request, response);
+  };
+  const httpOptions = {
+    headersTimeout: config.server.headers_timeout_ms,
+    // Only receiving the request: Node stops timing it once the request is complete, so a long reply streams on.
+    requestTimeout: config.server.request_timeout_ms,
+    keepAliveTimeout: config.server.keep_alive_timeout_ms,
+    // Node looks for requests past their deadline every 30 s by default: a slow client would hold on twice as long.
+    connectionsCheckingInterval: Math.min(1000, config.server.headers_timeout_ms / 2),
+  };
   // TLS ends here: the one port then serves HTTPS, and WebSocket upgrades arrive over it as wss://.
-  const server = tls ? createHttpsServer(tls, listener) : createServer(listener);
+  const server = tls
+    ? createHttpsServer({ ...tls, ...httpOptions }, listener)
+    : createServer(httpOptions, listener);
+  // Past it Node closes new connections at once, so requests in flight keep the descriptors they need.
+  server.maxConnections = config.server.max_connections ?? defaultMaxConnections();
+  server.on('connection', (socket: Socket) => {
+    // Every TCP connection, WebSocket or not, counts against its address before a byte is parsed.
+    const release =
+      socket.remoteAddress === undefined ? undefined : perIp.admitConnection(socket.remoteAddress);
+    if (release === undefined) socket.destroy();
+    else socket.once('close', release);
+  });
   server.on('upgrade', (request, socket, head) => void wsDoor.handleUpgrade(request, socket, head));
-  server.on('clientError', (_error, socket) => socket.destroy());
+  server.on('clientError', clientErrors.answer);
 
   server.listen(config.server.port, config.server.host);
   await once(server, 'listening');
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
   log.info(
-    { host: address, port, models: Object.keys(config.models) },
+    { host: address, port, models: Object.keys(config.models), max_connections: server.maxConnections },
     `Sluice listening on ${tls ? 'https' : 'http'}://${host}:${port}`,
   );
 

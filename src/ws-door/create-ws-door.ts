@@ -8,10 +8,11 @@ import type { Config } from '../config/schema.ts';
 import { toGatewayError } from '../errors/gateway-error.ts';
 import type { Gateway } from '../pipeline/create-gateway.ts';
 import type { ResumeService } from '../resume/create-resume-service.ts';
+import type { OriginPolicy } from '../server/create-origin-policy.ts';
 import { serveClientConnection } from './client-connection.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { createInFlightBudget } from './in-flight-budget.ts';
-import { createPerIpGuard } from './per-ip-guard.ts';
+import type { PerIpGuard } from './per-ip-guard.ts';
 
 /** The WebSocket door's path (PROTOCOL.md). */
 export const wsPath = '/v1/ws';
@@ -56,6 +57,10 @@ export interface WsDoorOptions {
   accepting(): boolean;
   /** Present when streams are resumable. */
   resume?: ResumeService;
+  /** Which browser origins may connect (`server.allowed_origins`). */
+  origins: OriginPolicy;
+  /** The per-address limits; the server counts every TCP connection, so a WebSocket only adds its handshake. */
+  perIp: PerIpGuard;
 }
 
 /** Creates the WebSocket door; the HTTP server hands it its `upgrade` events. */
@@ -66,9 +71,10 @@ export function createWsDoor({
   log,
   accepting,
   resume,
+  origins,
+  perIp,
 }: WsDoorOptions): WsDoor {
   const connections = new Set<WebSocket>();
-  const perIp = createPerIpGuard(config.server.per_ip);
   const server = new WebSocketServer({
     noServer: true,
     maxPayload: config.server.max_frame_bytes,
@@ -92,10 +98,8 @@ export function createWsDoor({
         refuseUpgrade(socket, 503, 'the server is shutting down');
         return;
       }
-      const origin = request.headers.origin;
-      const allowed = config.server.allowed_origins;
-      if (origin !== undefined && allowed.length > 0 && !allowed.includes(origin)) {
-        refuseUpgrade(socket, 403, `origin ${origin} is not allowed`);
+      if (!origins.admits(request)) {
+        refuseUpgrade(socket, 403, `origin ${request.headers.origin} is not allowed`);
         return;
       }
       const address = request.socket.remoteAddress ?? 'unknown';
@@ -127,11 +131,7 @@ export function createWsDoor({
       if (socket.destroyed) return;
       server.handleUpgrade(request, socket, head, (webSocket) => {
         connections.add(webSocket);
-        const closed = perIp.connectionOpened(address);
-        webSocket.on('close', () => {
-          connections.delete(webSocket);
-          closed();
-        });
+        webSocket.on('close', () => connections.delete(webSocket));
         serveClientConnection({
           socket: webSocket,
           gateway,

@@ -6,9 +6,13 @@ export interface IpRefusal {
   retryAfterMs?: number;
 }
 
+/** Flood protection per client address, shared by both doors. */
+export type PerIpGuard = ReturnType<typeof createPerIpGuard>;
+
 /**
- * Flood protection per client address: handshakes per minute (rate-limiter-flexible) and open
- * connections at once. It runs before authentication, so a flood of bad credentials costs little.
+ * Flood protection per client address: open TCP connections at once (HTTP and WebSocket alike, counted
+ * once each) and WebSocket handshakes per minute (rate-limiter-flexible). Both run before
+ * authentication, so a flood of bad credentials costs little.
  */
 export function createPerIpGuard(limits: { max_connections: number; handshakes_per_minute: number }) {
   const handshakes = new RateLimiterMemory({
@@ -18,11 +22,8 @@ export function createPerIpGuard(limits: { max_connections: number; handshakes_p
   });
   const open = new Map<string, number>();
   return {
-    /** Counts a handshake; resolves with a refusal when the address is over a limit. */
+    /** Counts a handshake; resolves with a refusal when the address is over its per-minute limit. */
     async admitHandshake(address: string): Promise<IpRefusal | undefined> {
-      if ((open.get(address) ?? 0) >= limits.max_connections) {
-        return { reason: `at most ${limits.max_connections} connections per address` };
-      }
       try {
         await handshakes.consume(address);
         return undefined;
@@ -34,13 +35,18 @@ export function createPerIpGuard(limits: { max_connections: number; handshakes_p
         };
       }
     },
-    /** Records an open connection; the returned function records its close. */
-    connectionOpened(address: string): () => void {
-      open.set(address, (open.get(address) ?? 0) + 1);
+    /**
+     * Counts a new TCP connection: undefined when the address already holds its limit (the caller
+     * drops it), otherwise a function that records its close.
+     */
+    admitConnection(address: string): (() => void) | undefined {
+      const count = open.get(address) ?? 0;
+      if (count >= limits.max_connections) return undefined;
+      open.set(address, count + 1);
       return () => {
-        const count = (open.get(address) ?? 1) - 1;
-        if (count <= 0) open.delete(address);
-        else open.set(address, count);
+        const left = (open.get(address) ?? 1) - 1;
+        if (left <= 0) open.delete(address);
+        else open.set(address, left);
       };
     },
   };

@@ -5,6 +5,7 @@ import { WebSocket } from 'ws';
 import { hashApiKey } from '../../../src/auth/hash-api-key.ts';
 import { type FakeJwksServer, startFakeJwksServer } from '../../fakes/fake-jwks-server.ts';
 import { startTestSluice, type TestSluice } from '../../helpers/start-test-sluice.ts';
+import { until } from '../../helpers/until.ts';
 import { connectTestClient } from '../../helpers/ws-test-client.ts';
 
 const aliceKey = 'sk-sluice-alice-secret-key-0001';
@@ -12,20 +13,27 @@ const adminKey = 'sk-sluice-admin-secret-key-0002';
 const jwtSecret = 'a-shared-hs256-secret-of-at-least-32-chars';
 const hello = [{ role: 'user', content: 'Hi' }];
 
-/** The HTTP status a refused upgrade answered with. */
+/** The HTTP status a refused upgrade answered with, or that the connection closed without one. */
 function upgradeStatus(
   url: string,
   options: { headers?: Record<string, string>; protocols?: string[] } = {},
 ) {
-  return new Promise<number>((resolve, reject) => {
+  return new Promise<number | 'closed without an answer'>((resolve, reject) => {
     const socket = new WebSocket(url, options.protocols ?? ['sluice.v1'], { headers: options.headers });
     socket.on('unexpected-response', (_request, response) => {
       resolve(response.statusCode ?? 0);
       socket.terminate();
     });
     socket.on('open', () => reject(new Error('the upgrade was accepted')));
-    socket.on('error', () => {});
+    socket.on('error', () => resolve('closed without an answer'));
   });
+}
+
+/** TCP connections the server holds, by Node's count. */
+function openServerConnections(sluice: TestSluice) {
+  return new Promise<number>((resolve, reject) =>
+    sluice.server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+  );
 }
 
 function signHs256(claims: Record<string, unknown>, expiresAt = Math.floor(Date.now() / 1000) + 300) {
@@ -67,12 +75,12 @@ describe('identity: credentials on the WebSocket door', () => {
     await jwks.close();
   });
 
-  it('accepts an API key in the Authorization header, as its user and plan', async () => {
+  it('accepts an API key in the Authorization header, as its key: user and plan', async () => {
     const client = await connectTestClient(sluice.wsUrl, 'sluice.v1', {
       headers: { authorization: `Bearer ${aliceKey}` },
     });
     const ready = await client.next();
-    assert.equal(ready.user, 'alice');
+    assert.equal(ready.user, 'key:alice');
     assert.equal((ready.limits as { plan: string }).plan, 'pro');
     client.send({ type: 'chat', id: 'a', model: 'demo', messages: hello });
     assert.equal((await client.collect('a')).at(-1)?.type, 'done');
@@ -82,21 +90,21 @@ describe('identity: credentials on the WebSocket door', () => {
   it('accepts an API key offered as a bearer. subprotocol, and selects only sluice.v1', async () => {
     const client = await connectTestClient(sluice.wsUrl, ['sluice.v1', `bearer.${aliceKey}`]);
     assert.equal(client.socket.protocol, 'sluice.v1');
-    assert.equal((await client.next()).user, 'alice');
+    assert.equal((await client.next()).user, 'key:alice');
     await client.close();
   });
 
   it('accepts an API key in the access_token query', async () => {
     const client = await connectTestClient(`${sluice.wsUrl}?access_token=${aliceKey}`);
-    assert.equal((await client.next()).user, 'alice');
+    assert.equal((await client.next()).user, 'key:alice');
     await client.close();
   });
 
-  it('accepts an HS256 JWT, the user and plan from the configured claims', async () => {
+  it('accepts an HS256 JWT, the user (under its issuer) and plan from the configured claims', async () => {
     const token = await signHs256({ email: 'bob@example.test', tier: 'team' });
     const client = await connectTestClient(sluice.wsUrl, ['sluice.v1', `bearer.${token}`]);
     const ready = await client.next();
-    assert.equal(ready.user, 'bob@example.test');
+    assert.equal(ready.user, 'jwt:https://issuer.test/:bob@example.test');
     assert.equal((ready.limits as { plan: string }).plan, 'team');
     await client.close();
   });
@@ -106,7 +114,7 @@ describe('identity: credentials on the WebSocket door', () => {
     const client = await connectTestClient(jwksSluice.wsUrl, 'sluice.v1', {
       headers: { authorization: `Bearer ${token}` },
     });
-    assert.equal((await client.next()).user, 'carol');
+    assert.equal((await client.next()).user, 'jwt:carol');
     await client.close();
   });
 
@@ -145,7 +153,7 @@ describe('identity: credentials on the WebSocket door', () => {
     // Expired a second ago but inside the five-second clock tolerance: accepted at the handshake.
     const token = await signHs256({ email: 'dave@example.test' }, Math.floor(Date.now() / 1000) - 1);
     const client = await connectTestClient(sluice.wsUrl, ['sluice.v1', `bearer.${token}`]);
-    assert.equal((await client.next()).user, 'dave@example.test');
+    assert.equal((await client.next()).user, 'jwt:https://issuer.test/:dave@example.test');
     client.send({ type: 'chat', id: 'late', model: 'demo', messages: hello });
     const refused = (await client.collect('late')).at(-1)!;
     assert.equal(refused.code, 'unauthorized');
@@ -181,7 +189,7 @@ describe('identity: anonymous access and per-address limits', () => {
     const sluice = await startTestSluice();
     try {
       const client = await connectTestClient(sluice.wsUrl);
-      assert.equal((await client.next()).user, 'anonymous');
+      assert.equal((await client.next()).user, 'anonymous:anonymous');
       await client.close();
     } finally {
       await sluice.close();
@@ -210,12 +218,14 @@ describe('identity: anonymous access and per-address limits', () => {
     }
   });
 
-  it('refuses connections from one address past its open-connection limit with 429', async () => {
+  it('closes connections from one address past its open-connection limit before any handshake', async () => {
     const sluice = await startTestSluice({ server: { per_ip: { max_connections: 2 } } });
     try {
       const open = [await connectTestClient(sluice.wsUrl), await connectTestClient(sluice.wsUrl)];
-      assert.equal(await upgradeStatus(sluice.wsUrl), 429);
+      assert.equal(await upgradeStatus(sluice.wsUrl), 'closed without an answer');
       await open[0]!.close();
+      // The server counts the closed connection out once its own side of the socket has closed.
+      await until(async () => (await openServerConnections(sluice)) === 1);
       const again = await connectTestClient(sluice.wsUrl);
       await Promise.all([again.close(), open[1]!.close()]);
     } finally {

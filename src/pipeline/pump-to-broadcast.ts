@@ -6,7 +6,6 @@ import type { OpenedUpstream } from '../routing/open-upstream.ts';
 import type { ChatMessage } from '../spec/chat-request.ts';
 import type { StreamPart } from '../spec/stream-part.ts';
 import { createOutputTally } from './output-tally.ts';
-import { startUpstreamTimers } from './upstream-timers.ts';
 
 /** What a coalesced call publishes: who answered, then the upstream's parts as they came. */
 export type SourceItem = { type: 'start'; model: string; provider: string } | StreamPart;
@@ -47,7 +46,11 @@ export interface PumpOptions {
   broadcast: Broadcast<SourceItem>;
   /** The shared call's controller, aborted when every client left (or on timeout, or shutdown). */
   upstream: AbortController;
-  timeouts: { idle_ms: number; total_ms: number };
+  /**
+   * The call's clock, started with the call (before the upstream answered) by whoever owns its
+   * timers: the pump notes there the `performance.now()` of every output part, for the idle timeout.
+   */
+  clock: { lastOutputAt: number };
   messages: readonly ChatMessage[];
   /** Present when the reply may be cached: called with the finished reply before the call ends. */
   store?: {
@@ -65,13 +68,11 @@ export interface PumpOptions {
  * identical request arriving then finds it there.
  */
 export async function pumpToBroadcast(options: PumpOptions): Promise<void> {
-  const { opened, upstream, store, mirror } = options;
+  const { opened, upstream, store, mirror, clock } = options;
   const publish = (item: SourceItem) => {
     options.broadcast.publish(item);
     mirror?.publish(item);
   };
-  let lastOutputAt = 0;
-  const stopTimers = startUpstreamTimers(upstream, options.timeouts, () => lastOutputAt);
   // Only a reply that may be cached needs its own usage count (the clients' requests keep theirs).
   const tally = store && createOutputTally(() => options.messages);
   let terminal: StreamPart | undefined;
@@ -83,7 +84,7 @@ export async function pumpToBroadcast(options: PumpOptions): Promise<void> {
         terminal = part;
         break;
       }
-      lastOutputAt = performance.now();
+      clock.lastOutputAt = performance.now();
       tally?.add(part);
       store?.recorder.add(part);
       publish(part);
@@ -96,7 +97,6 @@ export async function pumpToBroadcast(options: PumpOptions): Promise<void> {
       error: isGatewayError(error) ? error : new GatewayError('upstream_error', String(error)),
     };
   } finally {
-    stopTimers();
     opened.release();
   }
   if (!terminal) {

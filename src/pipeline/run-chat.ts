@@ -332,6 +332,7 @@ export async function runChat(
         }
         answered = { model: first.model, provider: first.provider };
       } else {
+        // The clock starts before the upstream answers, as a shared call's does (in startSharedCall).
         stopTimers = startUpstreamTimers(upstream, route.timeouts, () => lastOutputAt);
         opened = await openRoute(route, granted, upstream.signal, (candidate) => {
           target = candidate;

@@ -4,6 +4,7 @@ import { GatewayError, isGatewayError, toGatewayError } from '../errors/gateway-
 import type { OpenedUpstream } from '../routing/open-upstream.ts';
 import { abortWhen } from './abort-signal-promise.ts';
 import { type PumpOptions, pumpToBroadcast, type SourceItem } from './pump-to-broadcast.ts';
+import { startUpstreamTimers, type UpstreamTimeouts } from './upstream-timers.ts';
 
 export interface SharedCallOptions {
   key: string;
@@ -14,7 +15,8 @@ export interface SharedCallOptions {
   stopped: AbortSignal;
   /** Opens the route's upstream under the call's signal. */
   open(signal: AbortSignal): Promise<OpenedUpstream>;
-  timeouts: PumpOptions['timeouts'];
+  /** The route's idle and total timeouts, which the call's clock counts from its start. */
+  timeouts: UpstreamTimeouts;
   messages: PumpOptions['messages'];
   /** Present when the reply may be cached. */
   store?: PumpOptions['store'];
@@ -38,6 +40,15 @@ export function startSharedCall(options: SharedCallOptions): Subscription<Source
   const call = new AbortController();
   const broadcast = hub.lead(key, { upstream: localClientsGone })!;
   const unlink = abortWhen(options.stopped, call);
+  // The call's clock starts now, before any upstream (or other instance) has answered, at the moment a
+  // request's own call starts its own: `total_ms` bounds the wait for the first token as well, so a
+  // slow first token ends the call at the same time with coalescing on or off. Every request that
+  // joins later reads this call and ends by this clock, not by one of its own: the clock bounds the
+  // upstream call, which a late joiner must not extend for everyone already waiting on it (and which
+  // ends no later than the joiner's own clock would). A follower's clock is a backstop: the instance
+  // it follows runs an earlier one and publishes the timeout.
+  const clock = { lastOutputAt: 0 };
+  const stopTimers = startUpstreamTimers(call, options.timeouts, () => clock.lastOutputAt);
   let leading = false;
 
   localClientsGone.signal.addEventListener('abort', () => {
@@ -61,12 +72,27 @@ export function startSharedCall(options: SharedCallOptions): Subscription<Source
   /** Calls upstream; `mirror` when this instance claimed the key for every instance. */
   const lead = async (mirror?: SharedCallPublisher) => {
     leading = mirror !== undefined;
-    const opened = await options.open(call.signal);
+    let opened: OpenedUpstream;
+    try {
+      opened = await options.open(call.signal);
+    } catch (error) {
+      // Followers on other instances wait for this call's items too: tell them how it ended.
+      const reason = call.signal.reason;
+      const failure: SourceItem = {
+        type: 'error',
+        // The call's own timeout (or the server's stop) says why better than the abort it caused.
+        error: isGatewayError(reason) ? reason : toGatewayError(error, 'upstream_error'),
+      };
+      broadcast.end(failure);
+      mirror?.publish(failure);
+      mirror?.end();
+      return;
+    }
     await pumpToBroadcast({
       opened,
       broadcast,
       upstream: call,
-      timeouts: options.timeouts,
+      clock,
       messages: options.messages,
       store: options.store,
       mirror,
@@ -80,6 +106,8 @@ export function startSharedCall(options: SharedCallOptions): Subscription<Source
     try {
       for await (const item of calls.follow(key, call.signal)) {
         relayed += 1;
+        // The leader's `start` comes with the first output part, so it counts as output too.
+        clock.lastOutputAt = performance.now();
         if (item.type === 'finish' || item.type === 'error') {
           broadcast.end(item);
           return true;
@@ -119,7 +147,10 @@ export function startSharedCall(options: SharedCallOptions): Subscription<Source
     .catch((error: unknown) =>
       broadcast.end({ type: 'error', error: toGatewayError(error, 'upstream_error') }),
     )
-    .finally(unlink);
+    .finally(() => {
+      stopTimers();
+      unlink();
+    });
   return broadcast.subscription;
 }
 

@@ -1,15 +1,22 @@
 import { GatewayError } from '../errors/gateway-error.ts';
 
+/** The route's limits that run while an upstream streams (the first-token wait is per target). */
+export interface UpstreamTimeouts {
+  idle_ms: number;
+  total_ms: number;
+}
+
 /**
  * Watches a request's upstream for the route's idle and total timeouts and aborts it with
- * `upstream_timeout` when one passes. One timer per limit, re-armed only when it fires early, so a
- * stream of thousands of tokens costs no timer work per token. `lastOutputAt` is the
- * `performance.now()` of the latest output part (0 before the first: the first-token wait has its
- * own timeout, per target). Returns a function that stops watching.
+ * `upstream_timeout` when one passes. The total counts from this call, so it is made when the call
+ * starts, before the upstream is opened, whatever then serves the parts. One timer per limit,
+ * re-armed only when it fires early, so a stream of thousands of tokens costs no timer work per
+ * token. `lastOutputAt` is the `performance.now()` of the latest output part (0 before the first:
+ * the first-token wait has its own timeout, per target). Returns a function that stops watching.
  */
 export function startUpstreamTimers(
   upstream: AbortController,
-  timeouts: { idle_ms: number; total_ms: number },
+  timeouts: UpstreamTimeouts,
   lastOutputAt: () => number,
 ): () => void {
   const total = setTimeout(() => {

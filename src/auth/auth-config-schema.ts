@@ -61,6 +61,16 @@ const jwtSchema = z
     audience: nameSchema.optional(),
     user_claim: nameSchema.default('sub'),
     plan_claim: nameSchema.default('plan'),
+    /**
+     * Put before the user claim to make the user name; by default `jwt:<iss>:` (`jwt:` for a token
+     * without `iss`). `key:` makes a subject the API-key user of that name, on purpose.
+     */
+    user_prefix: z
+      .string()
+      .regex(/^\S+:$/, 'must end with ":" and have no spaces, e.g. "key:" to make subjects API-key users')
+      .optional(),
+    /** Makes a JWT an admin (reads any user's usage) when its `claim` is the string `value`; absent by default. */
+    admin_claim: z.strictObject({ claim: nameSchema, value: nameSchema }).optional(),
     /** The plan of a token without `plan_claim`. */
     default_plan: nameSchema.default('default'),
     /** Clock skew allowed on `exp` and `nbf`. */

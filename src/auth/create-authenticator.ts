@@ -3,6 +3,7 @@ import type { AuthConfig } from './auth-config-schema.ts';
 import { createJwtVerifier, type JwtVerifierOptions } from './create-jwt-verifier.ts';
 import { hashApiKey } from './hash-api-key.ts';
 import type { Identity } from './identity.ts';
+import { userNames } from './user-names.ts';
 
 /** Turns a presented token (or its absence) into an identity. */
 export interface Authenticator {
@@ -22,21 +23,22 @@ export function createAuthenticator(config: AuthConfig, options: AuthenticatorOp
   const adminKeys = new Set(config.admin_keys);
   const verifyJwt = config.jwt === undefined ? undefined : createJwtVerifier(config.jwt, options);
   const anonymous = config.anonymous;
+  const anonymousUser = userNames.anonymous(anonymous.user);
 
   return {
     async authenticate(token) {
       if (token === undefined) {
         if (anonymous.enabled) {
-          return { user: anonymous.user, plan: anonymous.plan, kind: 'anonymous', admin: false };
+          return { user: anonymousUser, plan: anonymous.plan, kind: 'anonymous', admin: false };
         }
         throw new GatewayError('unauthorized', 'missing credential');
       }
       const hash = hashApiKey(token);
       // Admin tokens name no plan; a plan called `admin` lets the quota config decide what they may spend.
-      if (adminKeys.has(hash)) return { user: 'admin', plan: 'admin', kind: 'api_key', admin: true };
+      if (adminKeys.has(hash)) return { user: userNames.admin, plan: 'admin', kind: 'api_key', admin: true };
       const apiKey = apiKeys.get(hash);
       if (apiKey !== undefined) {
-        return { user: apiKey.user, plan: apiKey.plan, kind: 'api_key', admin: false };
+        return { user: userNames.apiKey(apiKey.user), plan: apiKey.plan, kind: 'api_key', admin: false };
       }
       if (verifyJwt !== undefined && jwtShape.test(token)) return verifyJwt(token);
       throw new GatewayError('unauthorized', 'invalid credential');

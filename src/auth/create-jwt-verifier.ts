@@ -10,6 +10,7 @@ import {
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { JwtAlgorithm, JwtConfig } from './auth-config-schema.ts';
 import type { Identity } from './identity.ts';
+import { userNames } from './user-names.ts';
 
 const defaultSymmetricAlgorithms: JwtAlgorithm[] = ['HS256'];
 const defaultAsymmetricAlgorithms: JwtAlgorithm[] = ['RS256', 'ES256', 'EdDSA'];
@@ -59,10 +60,16 @@ function refusalFor(error: unknown): GatewayError {
 
 /** The claim's value when it is a non-empty string; `undefined` when absent; a refusal otherwise. */
 function stringClaim(payload: JWTPayload, claim: string): string | undefined {
-  const value = payload[claim];
+  // Own claims only: a claim named like `constructor` must not read the prototype's.
+  const value = Object.hasOwn(payload, claim) ? payload[claim] : undefined;
   if (value === undefined) return undefined;
   if (typeof value === 'string' && value !== '') return value;
   throw unauthorized(`invalid credential: the "${claim}" claim is not a non-empty string`);
+}
+
+/** Whether the claim is exactly the string `value`; any other value (or none) is simply not a match. */
+function claimEquals(payload: JWTPayload, claim: string, value: string): boolean {
+  return Object.hasOwn(payload, claim) && payload[claim] === value;
 }
 
 /** Creates a verifier for JWTs signed with the configured HS secret or by a key in the JWKS. */
@@ -90,16 +97,19 @@ export function createJwtVerifier(config: JwtConfig, options: JwtVerifierOptions
     } catch (error) {
       throw refusalFor(error);
     }
-    const user = stringClaim(payload, config.user_claim);
-    if (user === undefined) {
+    const subject = stringClaim(payload, config.user_claim);
+    if (subject === undefined) {
       throw unauthorized(`invalid credential: the "${config.user_claim}" claim is missing`);
     }
-    const identity: Identity = {
-      user,
-      plan: stringClaim(payload, config.plan_claim) ?? config.default_plan,
-      kind: 'jwt',
-      admin: false,
-    };
+    const prefix = config.user_prefix ?? userNames.jwtPrefix(stringClaim(payload, 'iss'));
+    const plan = stringClaim(payload, config.plan_claim) ?? config.default_plan;
+    const identity: Identity = { user: `${prefix}${subject}`, plan, kind: 'jwt', admin: false };
+    const { admin_claim: adminClaim } = config;
+    // Admins name no plan, as with admin keys: a plan called `admin` decides what they may spend.
+    if (adminClaim !== undefined && claimEquals(payload, adminClaim.claim, adminClaim.value)) {
+      identity.admin = true;
+      identity.plan = 'admin';
+    }
     if (payload.exp !== undefined) identity.expiresAt = payload.exp * 1000;
     return identity;
   };

@@ -227,7 +227,11 @@ describe('HTTP door: errors in OpenAI shape, with the right status', () => {
         `${sluice.url}/v1/chat/completions`,
         {
           method: 'POST',
-          headers: { authorization: `Bearer ${sluiceApiKey}`, 'transfer-encoding': 'chunked' },
+          headers: {
+            authorization: `Bearer ${sluiceApiKey}`,
+            'content-type': 'application/json',
+            'transfer-encoding': 'chunked',
+          },
         },
         (response) => {
           let text = '';
@@ -253,7 +257,7 @@ describe('HTTP door: errors in OpenAI shape, with the right status', () => {
       headers: { authorization: `Bearer ${sluiceApiKey}` },
     });
     assert.equal(usage.status, 200);
-    assert.equal(((await usage.json()) as { user: string }).user, 'tester');
+    assert.equal(((await usage.json()) as { user: string }).user, 'key:tester');
   });
 });
 

@@ -104,7 +104,7 @@ describe('HTTP door: anonymous access', () => {
       });
       assert.equal(completion.choices[0]?.finish_reason, 'stop');
       const line = sluice.logLines().find((entry) => entry.event === 'request_end');
-      assert.equal(line?.user, 'anonymous');
+      assert.equal(line?.user, 'anonymous:anonymous');
     } finally {
       await sluice.close();
     }

@@ -87,7 +87,7 @@ describe('TLS: one port serving HTTPS and wss://', () => {
       headers: { authorization: `Bearer ${sluiceApiKey}` },
     });
     try {
-      assert.equal((await client.next((event) => event.type === 'ready')).user, 'tester');
+      assert.equal((await client.next((event) => event.type === 'ready')).user, 'key:tester');
       client.send({ type: 'chat', id: 't1', model: 'demo', messages: hello });
       const events = await client.collect('t1');
       assert.equal(events.at(-1)?.type, 'done');

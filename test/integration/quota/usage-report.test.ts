@@ -51,7 +51,7 @@ describe('GET /v1/usage', () => {
       limits: Record<string, unknown>;
       usage: Array<Record<string, unknown>>;
     };
-    assert.equal(body.user, 'alice');
+    assert.equal(body.user, 'key:alice');
     assert.equal(body.usage.length, 1);
     const [row] = body.usage;
     assert.equal(row?.day, today);
@@ -62,13 +62,13 @@ describe('GET /v1/usage', () => {
   });
 
   it("refuses another user's usage to a non-admin with 403", async () => {
-    const response = await get('/v1/usage?user=bob', keys.alice);
+    const response = await get('/v1/usage?user=key:bob', keys.alice);
     assert.equal(response.status, 403);
     assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'forbidden');
   });
 
   it("lets an admin read any user's usage, and everyone's with totals", async () => {
-    const bob = (await (await get('/v1/usage?user=bob', keys.admin)).json()) as {
+    const bob = (await (await get('/v1/usage?user=key:bob', keys.admin)).json()) as {
       usage: Array<{ requests: number }>;
     };
     assert.deepEqual(
@@ -80,8 +80,8 @@ describe('GET /v1/usage', () => {
       totals: { requests: number };
     };
     assert.deepEqual(all.usage.map((row) => [row.user, row.requests]).sort(), [
-      ['alice', 2],
-      ['bob', 1],
+      ['key:alice', 2],
+      ['key:bob', 1],
     ]);
     assert.equal(all.totals.requests, 3);
   });

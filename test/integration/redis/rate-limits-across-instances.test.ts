@@ -78,7 +78,9 @@ describe('rate limits across two instances', () => {
         }
         // A slot goes back with a write that is not awaited before `done`: wait until Redis has them all.
         const slots = await redis.connect();
-        await until(async () => (await slots.zcard(`${redis.prefix}stream-slots:limited:3:${user}`)) === 0);
+        await until(
+          async () => (await slots.zcard(`${redis.prefix}stream-slots:limited:3:key:${user}`)) === 0,
+        );
 
         const again = await Promise.all(
           clients.map(async (client, index) => {

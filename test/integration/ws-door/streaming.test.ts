@@ -33,7 +33,7 @@ describe('WebSocket door: streaming', () => {
     assert.deepEqual(ready, {
       type: 'ready',
       protocol: 'sluice.v1',
-      user: 'anonymous',
+      user: 'anonymous:anonymous',
       limits: { plan: 'default' },
       models: ['demo'],
     });
@@ -123,7 +123,7 @@ describe('WebSocket door: streaming', () => {
       .logLines()
       .find((entry) => entry.event === 'request_end' && entry.client_request_id === 'logged');
     assert.ok(line, 'a request_end line');
-    assert.equal(line.user, 'anonymous');
+    assert.equal(line.user, 'anonymous:anonymous');
     assert.equal(line.model, 'demo');
     assert.equal(line.provider, 'demo');
     assert.equal(line.outcome, 'stop');

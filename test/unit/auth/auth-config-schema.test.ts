@@ -107,6 +107,24 @@ describe('authConfigSchema', () => {
     assert.match(none[0]!, /^jwt\.algorithms\.0: /);
   });
 
+  it('takes a JWT user_prefix only as a namespace: ending in ":", without spaces', () => {
+    assert.deepEqual(problems({ jwt: { secret, user_prefix: 'key:' } }), []);
+    const message = 'must end with ":" and have no spaces, e.g. "key:" to make subjects API-key users';
+    for (const prefix of ['', ':', 'key', 'my key:']) {
+      assert.deepEqual(problems({ jwt: { secret, user_prefix: prefix } }), [`jwt.user_prefix: ${message}`]);
+    }
+  });
+
+  it('takes a JWT admin_claim only as a claim name and a non-empty value', () => {
+    assert.deepEqual(problems({ jwt: { secret, admin_claim: { claim: 'role', value: 'operator' } } }), []);
+    assert.equal(problems({ jwt: { secret, admin_claim: { claim: 'role' } } }).length, 1);
+    assert.equal(problems({ jwt: { secret, admin_claim: { claim: 'role', value: '' } } }).length, 1);
+    assert.equal(
+      problems({ jwt: { secret, admin_claim: { claim: 'role', value: ['operator'] } } }).length,
+      1,
+    );
+  });
+
   it('refuses fields it does not know', () => {
     assert.equal(problems({ api_key: [] }).length, 1);
     assert.equal(problems({ jwt: { secret, user_clam: 'email' } }).length, 1);

@@ -32,7 +32,7 @@ describe('sluice hash-key', () => {
     const snippet = result.stdout.slice(result.stdout.indexOf('auth:'));
     const config = authConfigSchema.parse((parseYaml(snippet) as { auth: unknown }).auth);
     const identity = await createAuthenticator(config).authenticate(key);
-    assert.deepEqual(identity, { user: 'alice', plan: 'pro', kind: 'api_key', admin: false });
+    assert.deepEqual(identity, { user: 'key:alice', plan: 'pro', kind: 'api_key', admin: false });
   });
 
   it('exits 2 with the usage on an unknown command, option or extra argument', () => {

@@ -51,9 +51,9 @@ async function assertRefused(
 }
 
 describe('createAuthenticator with API keys', () => {
-  it('gives a listed key its user and plan', async () => {
+  it('gives a listed key its user, in the key: namespace, and its plan', async () => {
     assert.deepEqual(await keysOnly.authenticate('alice-key'), {
-      user: 'alice',
+      user: 'key:alice',
       plan: 'pro',
       kind: 'api_key',
       admin: false,
@@ -82,7 +82,7 @@ describe('createAuthenticator with API keys', () => {
   it('serves a request without a credential as the configured anonymous user when anonymous access is on', async () => {
     const open = authenticatorFor({ anonymous: { enabled: true, user: 'guest', plan: 'trial' } });
     assert.deepEqual(await open.authenticate(undefined), {
-      user: 'guest',
+      user: 'anonymous:guest',
       plan: 'trial',
       kind: 'anonymous',
       admin: false,
@@ -105,11 +105,11 @@ describe('createAuthenticator with HS256 JWTs', () => {
   });
   const validClaims = { iss: 'https://issuer.example/', aud: 'sluice' };
 
-  it('takes the user from sub and the plan from the plan claim, and keeps exp as expiresAt', async () => {
+  it('takes the user from sub under its issuer, the plan from the plan claim, and keeps exp as expiresAt', async () => {
     const exp = nowSeconds() + 600;
     const token = await signHs({ ...validClaims, sub: 'alice', plan: 'pro', exp });
     assert.deepEqual(await jwtAuthenticator.authenticate(token), {
-      user: 'alice',
+      user: 'jwt:https://issuer.example/:alice',
       plan: 'pro',
       kind: 'jwt',
       admin: false,
@@ -126,7 +126,7 @@ describe('createAuthenticator with HS256 JWTs', () => {
     const custom = authenticatorFor({ jwt: { secret, user_claim: 'email', plan_claim: 'tier' } });
     const token = await signHs({ sub: 'id-123', email: 'carol@example.com', tier: 'team', plan: 'ignored' });
     const identity = await custom.authenticate(token);
-    assert.equal(identity.user, 'carol@example.com');
+    assert.equal(identity.user, 'jwt:carol@example.com');
     assert.equal(identity.plan, 'team');
   });
 
@@ -170,7 +170,7 @@ describe('createAuthenticator with HS256 JWTs', () => {
   it('accepts a token that expired within the clock tolerance, already marked expired', async () => {
     const tolerant = authenticatorFor({ jwt: { secret, clock_tolerance_s: 120 } });
     const identity = await tolerant.authenticate(await signHs({ sub: 'alice', exp: nowSeconds() - 60 }));
-    assert.equal(identity.user, 'alice');
+    assert.equal(identity.user, 'jwt:alice');
     assert.equal(isExpired(identity), true);
   });
 
@@ -224,7 +224,85 @@ describe('createAuthenticator with HS256 JWTs', () => {
       jwt: { secret },
       api_keys: [{ hash: hashApiKey(token), user: 'service' }],
     });
-    assert.equal((await both.authenticate(token)).user, 'service');
+    assert.equal((await both.authenticate(token)).user, 'key:service');
+  });
+});
+
+describe('createAuthenticator: user names by credential kind', () => {
+  const mixed = authenticatorFor({
+    api_keys: [{ hash: hashApiKey('alice-key'), user: 'alice' }],
+    admin_keys: [hashApiKey('admin-key')],
+    anonymous: { enabled: true, user: 'alice' },
+    jwt: { secret },
+  });
+
+  it('gives the same name under each credential kind a different user', async () => {
+    const users = [
+      (await mixed.authenticate('alice-key')).user,
+      (await mixed.authenticate(await signHs({ sub: 'alice' }))).user,
+      (await mixed.authenticate(await signHs({ sub: 'alice', iss: 'https://issuer.example/' }))).user,
+      (await mixed.authenticate(undefined)).user,
+    ];
+    assert.deepEqual(users, [
+      'key:alice',
+      'jwt:alice',
+      'jwt:https://issuer.example/:alice',
+      'anonymous:alice',
+    ]);
+  });
+
+  it('keeps a JWT subject that carries another prefix inside the JWT namespace', async () => {
+    assert.equal((await mixed.authenticate(await signHs({ sub: 'key:alice' }))).user, 'jwt:key:alice');
+  });
+
+  it('makes admin only an admin key: a JWT with sub admin is an ordinary user', async () => {
+    const admin = await mixed.authenticate('admin-key');
+    assert.deepEqual([admin.user, admin.admin], ['admin', true]);
+    const namedAdmin = await mixed.authenticate(await signHs({ sub: 'admin', plan: 'admin' }));
+    assert.deepEqual([namedAdmin.user, namedAdmin.admin], ['jwt:admin', false]);
+  });
+
+  it('puts JWT subjects after user_prefix when one is set, so key: maps them onto API-key users', async () => {
+    const mapped = authenticatorFor({
+      api_keys: [{ hash: hashApiKey('alice-key'), user: 'alice' }],
+      jwt: { secret, user_prefix: 'key:' },
+    });
+    const fromToken = await mapped.authenticate(
+      await signHs({ sub: 'alice', iss: 'https://issuer.example/' }),
+    );
+    assert.equal(fromToken.user, (await mapped.authenticate('alice-key')).user);
+    assert.equal(fromToken.kind, 'jwt');
+  });
+
+  it('makes a JWT admin, on plan admin, only when its admin claim is exactly the configured value', async () => {
+    const withClaim = authenticatorFor({
+      jwt: { secret, admin_claim: { claim: 'role', value: 'operator' } },
+    });
+    const operator = await withClaim.authenticate(
+      await signHs({ sub: 'ops', role: 'operator', plan: 'pro' }),
+    );
+    assert.deepEqual([operator.user, operator.admin, operator.plan], ['jwt:ops', true, 'admin']);
+    for (const role of ['Operator', ['operator'], undefined]) {
+      const other = await withClaim.authenticate(await signHs({ sub: 'ops', role, plan: 'pro' }));
+      assert.deepEqual([other.admin, other.plan], [false, 'pro']);
+    }
+    const without = await authenticatorFor({ jwt: { secret } }).authenticate(
+      await signHs({ sub: 'ops', role: 'operator' }),
+    );
+    assert.equal(without.admin, false);
+  });
+
+  it('reads only claims the token has, never ones every object inherits', async () => {
+    const odd = authenticatorFor({
+      jwt: { secret, user_claim: 'constructor', admin_claim: { claim: 'toString', value: 'x' } },
+    });
+    await assertRefused(
+      odd,
+      await signHs({ sub: 'alice' }),
+      'invalid credential: the "constructor" claim is missing',
+    );
+    const named = await odd.authenticate(await signHs({ constructor: 'alice' }));
+    assert.deepEqual([named.user, named.admin], ['jwt:alice', false]);
   });
 });
 

@@ -46,13 +46,13 @@ describe('createAuthenticator with a JWKS', () => {
     const authenticator = jwksAuthenticator(issuer.jwksUrl);
     const fetchesBefore = issuer.requests.length;
     const identity = await authenticator.authenticate(await issuer.sign(claims));
-    assert.equal(identity.user, 'dana');
+    assert.equal(identity.user, 'jwt:https://issuer.example/:dana');
     assert.equal(identity.plan, 'pro');
     assert.equal(identity.kind, 'jwt');
     assert.equal(typeof identity.expiresAt, 'number');
     assert.equal(
       (await authenticator.authenticate(await issuer.sign({ ...claims, sub: 'erin' }))).user,
-      'erin',
+      'jwt:https://issuer.example/:erin',
     );
     assert.equal(issuer.requests.length - fetchesBefore, 1);
   });
@@ -61,7 +61,7 @@ describe('createAuthenticator with a JWKS', () => {
     const rsaIssuer = await startFakeJwksServer({ algorithm: 'RS256' });
     try {
       const identity = await jwksAuthenticator(rsaIssuer.jwksUrl).authenticate(await rsaIssuer.sign(claims));
-      assert.equal(identity.user, 'dana');
+      assert.equal(identity.user, 'jwt:https://issuer.example/:dana');
     } finally {
       await rsaIssuer.close();
     }
@@ -107,7 +107,10 @@ describe('createAuthenticator with a JWKS', () => {
         return fetch(url, init);
       },
     });
-    assert.equal((await authenticator.authenticate(await issuer.sign(claims))).user, 'dana');
+    assert.equal(
+      (await authenticator.authenticate(await issuer.sign(claims))).user,
+      'jwt:https://issuer.example/:dana',
+    );
     assert.deepEqual(fetched, [issuer.jwksUrl]);
   });
 

@@ -93,7 +93,7 @@ describe('extractCredential', () => {
   it('takes the token of an Authorization: Bearer header', async () => {
     const observed = await get('/v1/models', { authorization: 'Bearer alice-key' });
     assert.deepEqual(observed.credential, { kind: 'token', token: 'alice-key', source: 'header' });
-    assert.deepEqual(observed.identity, { user: 'alice', plan: 'pro', kind: 'api_key', admin: false });
+    assert.deepEqual(observed.identity, { user: 'key:alice', plan: 'pro', kind: 'api_key', admin: false });
   });
 
   it('reads the Bearer scheme in any case, as HTTP auth schemes are case-insensitive', async () => {
@@ -104,7 +104,7 @@ describe('extractCredential', () => {
   it('takes a bearer.<token> subprotocol offered by a browser WebSocket after sluice.v1', async () => {
     const observed = await upgrade('/v1/ws', ['sluice.v1', 'bearer.alice-key']);
     assert.deepEqual(observed.credential, { kind: 'token', token: 'alice-key', source: 'subprotocol' });
-    assert.equal((observed.identity as { user: string }).user, 'alice');
+    assert.equal((observed.identity as { user: string }).user, 'key:alice');
   });
 
   it('finds the bearer. subprotocol among others, with spaces around the commas', async () => {
@@ -123,7 +123,7 @@ describe('extractCredential', () => {
     const observed = await upgrade('/v1/ws?x=1', ['sluice.v1']);
     assert.equal(observed.credential, null);
     assert.deepEqual(observed.identity, {
-      user: 'anonymous',
+      user: 'anonymous:anonymous',
       plan: 'default',
       kind: 'anonymous',
       admin: false,

@@ -280,7 +280,7 @@ describe('chat page: a credential typed into the page', () => {
     await page.locator('#credential').fill(apiKey);
     await page.getByRole('button', { name: 'Save' }).click();
     await page.locator(connected).waitFor();
-    assert.match((await page.locator('#status-text').textContent()) ?? '', /Connected as alice/);
+    assert.match((await page.locator('#status-text').textContent()) ?? '', /Connected as key:alice/);
     assert.equal(await page.locator('#credential-hint').isVisible(), false);
     const accepted = upgrades.at(-1)!;
     assert.equal(accepted.headers['sec-websocket-protocol'], `sluice.v1, bearer.${apiKey}`);

@@ -62,7 +62,11 @@ export interface SettledUsage {
   upstreamModel?: string;
 }
 
-/** One row of usage by day and model. */
+/**
+ * One row of usage by day and model: what the quotas charge. A request that never settled (still
+ * running, or interrupted by a crash) counts at its reservation: its input tokens, the output tokens
+ * it was granted, and their cost at the reserved price.
+ */
 export interface UsageRow {
   day: string;
   user?: string;
@@ -71,6 +75,8 @@ export interface UsageRow {
   inputTokens: number;
   outputTokens: number;
   costUsd: number;
+  /** How many of `requests` count at their reservation because they never settled. */
+  unsettledRequests: number;
 }
 
 /**

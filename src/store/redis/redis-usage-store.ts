@@ -28,6 +28,7 @@ const reservationLifetimeMs = 24 * 60 * 60_000;
 /** How long per-day usage is kept for `GET /v1/usage`. */
 const usageLifetimeDays = 400;
 const dayMs = 24 * 60 * 60_000;
+const usageLifetimeSeconds = Math.ceil((usageLifetimeDays * dayMs) / 1000);
 
 /** A window's use as Redis keeps it: tokens, and dollars as integer micro-dollars (no float drift). */
 interface WindowTotal {
@@ -44,7 +45,8 @@ const settleScript = createRedisScript(settleLua);
 /**
  * The multi-instance store: window totals, open reservations and per-day usage in Redis. Every
  * decision and booking is one server-side Lua script, so instances sharing a Redis can never together
- * overspend; a reservation left by a crashed instance keeps charging until its windows expire. Any
+ * overspend; a reservation left by a crashed instance keeps charging until its windows expire, and
+ * shows in the usage by day at its reserved amounts, as an unsettled request. Any
  * Redis failure rejects with `unavailable`, so requests are refused rather than admitted unmetered.
  */
 export function createRedisUsageStore(options: RedisUsageStoreOptions): UsageStore {
@@ -98,6 +100,7 @@ export function createRedisUsageStore(options: RedisUsageStoreOptions): UsageSto
             request.model,
             JSON.stringify(limits),
             usageKey(dayOf(time)),
+            usageLifetimeSeconds,
           ],
         )) as Array<number | string>;
         if (reply[0] === -1) throw new StoreStateError(`duplicate reservation ${request.requestId}`);
@@ -123,12 +126,7 @@ export function createRedisUsageStore(options: RedisUsageStoreOptions): UsageSto
         const reply = (await settleScript.run(
           redis,
           [reservationKey(requestId)],
-          [
-            usage.inputTokens,
-            usage.outputTokens,
-            toMicroUsd(usage.costUsd),
-            Math.ceil((usageLifetimeDays * dayMs) / 1000),
-          ],
+          [usage.inputTokens, usage.outputTokens, toMicroUsd(usage.costUsd), usageLifetimeSeconds],
         )) as Array<number | string>;
         if (reply[0] === 0) throw new StoreStateError(`no open reservation ${requestId}`);
         const user = String(reply[1]);
@@ -164,7 +162,16 @@ export function createRedisUsageStore(options: RedisUsageStoreOptions): UsageSto
             if (user !== undefined && rowUser !== user) continue;
             let row = groups.get(group);
             if (!row) {
-              row = { day, user: rowUser, model, requests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+              row = {
+                day,
+                user: rowUser,
+                model,
+                requests: 0,
+                inputTokens: 0,
+                outputTokens: 0,
+                costUsd: 0,
+                unsettledRequests: 0,
+              };
               groups.set(group, row);
             }
             const amount = Number(value);
@@ -172,6 +179,7 @@ export function createRedisUsageStore(options: RedisUsageStoreOptions): UsageSto
             else if (metric === 'input') row.inputTokens = amount;
             else if (metric === 'output') row.outputTokens = amount;
             else if (metric === 'cost') row.costUsd = amount / 1_000_000;
+            else if (metric === 'unsettled') row.unsettledRequests = amount;
           }
           rows.push(...[...groups.values()].sort(byUserThenModel));
         });

@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS requests (
   provider TEXT,
   upstream_model TEXT,
   status TEXT NOT NULL,            -- reserved | settled | interrupted | refused
-  reserved_tokens INTEGER NOT NULL DEFAULT 0,
+  reserved_tokens INTEGER NOT NULL DEFAULT 0,   -- input + granted output
+  reserved_input_tokens INTEGER,
   reserved_usd REAL NOT NULL DEFAULT 0,
   input_tokens INTEGER NOT NULL DEFAULT 0,
   output_tokens INTEGER NOT NULL DEFAULT 0,
@@ -45,6 +46,12 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
  */
 const chargedTokens = `CASE WHEN status IN ('reserved', 'interrupted') THEN reserved_tokens ELSE input_tokens + output_tokens END`;
 const chargedUsd = `CASE WHEN status IN ('reserved', 'interrupted') THEN reserved_usd ELSE cost_usd END`;
+/**
+ * The charge split for the usage report. A ledger written before the reservation's input tokens were
+ * kept has none for its old rows: their whole reservation shows as output, so the totals still agree.
+ */
+const chargedInputTokens = `CASE WHEN status IN ('reserved', 'interrupted') THEN COALESCE(reserved_input_tokens, 0) ELSE input_tokens END`;
+const chargedOutputTokens = `CASE WHEN status IN ('reserved', 'interrupted') THEN reserved_tokens - COALESCE(reserved_input_tokens, 0) ELSE output_tokens END`;
 
 interface CachedWindow extends WindowUse {
   start: number;
@@ -56,6 +63,14 @@ interface OpenReservation {
   tokens: number;
   usd: number;
   limits: readonly WindowLimit[];
+}
+
+/** Brings a ledger written by an older Sluice up to this schema (`CREATE TABLE IF NOT EXISTS` keeps its table). */
+function addMissingColumns(database: DatabaseSync): void {
+  const columns = database.prepare('PRAGMA table_info(requests)').all() as Array<{ name: string }>;
+  if (!columns.some((column) => column.name === 'reserved_input_tokens')) {
+    database.exec('ALTER TABLE requests ADD COLUMN reserved_input_tokens INTEGER');
+  }
 }
 
 /**
@@ -73,6 +88,7 @@ export function openSqliteUsageStore(path: string): UsageStore {
   try {
     database.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
     database.exec(schema);
+    addMissingColumns(database);
     // Requests a previous process left unsettled (it was killed) keep charging their reservation.
     database.exec(
       `UPDATE requests SET status = 'interrupted', outcome = 'interrupted' WHERE status = 'reserved'`,
@@ -93,8 +109,9 @@ export function openSqliteUsageStore(path: string): UsageStore {
      FROM requests WHERE user = ? AND time >= ? AND status != 'refused'`,
   );
   const insertReservation = database.prepare(
-    `INSERT INTO requests (request_id, time, user, plan, model, provider, upstream_model, status, reserved_tokens, reserved_usd)
-     VALUES (?, ?, ?, ?, ?, ?, ?, 'reserved', ?, ?)`,
+    `INSERT INTO requests (request_id, time, user, plan, model, provider, upstream_model, status, reserved_tokens,
+       reserved_input_tokens, reserved_usd)
+     VALUES (?, ?, ?, ?, ?, ?, ?, 'reserved', ?, ?, ?)`,
   );
   const settleRow = database.prepare(
     `UPDATE requests SET status = 'settled', input_tokens = ?, output_tokens = ?, cost_usd = ?, cached = ?,
@@ -107,8 +124,9 @@ export function openSqliteUsageStore(path: string): UsageStore {
   );
   const usageSince = database.prepare(
     `SELECT date(time / 1000, 'unixepoch') AS day, user, model, COUNT(*) AS requests,
-       SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens, SUM(cost_usd) AS cost_usd
-     FROM requests WHERE time >= ? AND status IN ('settled', 'interrupted') AND (? IS NULL OR user = ?)
+       SUM(${chargedInputTokens}) AS input_tokens, SUM(${chargedOutputTokens}) AS output_tokens,
+       SUM(${chargedUsd}) AS cost_usd, SUM(status IN ('reserved', 'interrupted')) AS unsettled_requests
+     FROM requests WHERE time >= ? AND status != 'refused' AND (? IS NULL OR user = ?)
      GROUP BY day, user, model ORDER BY day, user, model`,
   );
 
@@ -170,6 +188,7 @@ export function openSqliteUsageStore(path: string): UsageStore {
         request.provider ?? null,
         request.upstreamModel ?? null,
         decision.tokens,
+        request.inputTokens,
         decision.usd,
       );
       apply(user, time, decision.tokens, decision.usd);
@@ -229,6 +248,7 @@ export function openSqliteUsageStore(path: string): UsageStore {
         inputTokens: Number(row.input_tokens),
         outputTokens: Number(row.output_tokens),
         costUsd: Number(row.cost_usd),
+        unsettledRequests: Number(row.unsettled_requests),
       }));
     },
 

@@ -156,8 +156,26 @@ test('usage by day sums settled requests per user and model, identically from bo
   const day = new Date().toISOString().slice(0, 10);
   const since = Date.now() - 60_000;
   const expected = [
-    { day, user: 'alice', model: 'demo', requests: 2, inputTokens: 11, outputTokens: 22, costUsd: 0.3 },
-    { day, user: 'bob', model: 'other', requests: 1, inputTokens: 5, outputTokens: 5, costUsd: 0.000001 },
+    {
+      day,
+      user: 'alice',
+      model: 'demo',
+      requests: 2,
+      inputTokens: 11,
+      outputTokens: 22,
+      costUsd: 0.3,
+      unsettledRequests: 0,
+    },
+    {
+      day,
+      user: 'bob',
+      model: 'other',
+      requests: 1,
+      inputTokens: 5,
+      outputTokens: 5,
+      costUsd: 0.000001,
+      unsettledRequests: 0,
+    },
   ];
   assert.deepEqual(await stores[0].usageByDay(since), expected);
   assert.deepEqual(await stores[1].usageByDay(since), expected);

@@ -15,8 +15,10 @@ import { createConnectionSender } from './connection-sender.ts';
 import { createDeltaMerger } from './delta-merger.ts';
 import type { InFlightBudget } from './in-flight-budget.ts';
 
-/** Close code for abuse such as too many bad frames (PROTOCOL.md). */
+/** Close code for abuse such as too many bad frames (docs/protocol.md). */
 const policyViolation = 1008;
+/** Close code for a failure inside Sluice that ends the connection (docs/protocol.md). */
+const internalError = 1011;
 
 export interface ClientConnectionOptions {
   socket: WebSocket;
@@ -251,8 +253,22 @@ export function serveClientConnection({
     }
   }
 
+  /**
+   * A bug in Sluice, not the client's fault: thrown out of `ws`'s read (or left as an unhandled
+   * rejection) it would end the process, so it ends this connection instead, with the protocol's code.
+   */
+  const failConnection = (error: unknown) => {
+    log.error({ err: error }, 'serving a client frame failed inside Sluice');
+    socket.close(internalError, 'internal error');
+  };
+
   socket.on('message', (data: RawData, isBinary: boolean) => {
-    handleFrame(data, isBinary);
+    try {
+      handleFrame(data, isBinary);
+    } catch (error) {
+      failConnection(error);
+      return;
+    }
     holdReadingWhileCongested();
   });
 
@@ -270,7 +286,7 @@ export function serveClientConnection({
     }
     switch (frame.type) {
       case 'chat':
-        if (mayOpen(frame.request.id)) void relay(frame.request);
+        if (mayOpen(frame.request.id)) relay(frame.request).catch(failConnection);
         break;
       case 'cancel': {
         const open = openRequests.get(frame.id);
@@ -283,7 +299,7 @@ export function serveClientConnection({
         if (!resume) {
           resumeNotFound(new GatewayError('not_found', 'resuming is turned off on this server'), frame.id);
         } else if (mayOpen(frame.id)) {
-          void replay(resume, frame.id, frame.afterSeq);
+          replay(resume, frame.id, frame.afterSeq).catch(failConnection);
         }
         break;
     }

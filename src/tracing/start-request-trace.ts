@@ -7,6 +7,7 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
+import { boundText } from '../log/bound-text.ts';
 import { childTraceparent, formatTraceparent, parseTraceparent, type Traceparent } from './traceparent.ts';
 
 /** The instrumentation scope name of every Sluice span. */
@@ -85,7 +86,8 @@ export function startRequestTrace(
     'sluice.request',
     {
       kind: SpanKind.SERVER,
-      attributes: { 'sluice.request_id': attributes.requestId, 'sluice.model': attributes.model },
+      // The model is the client's string, up to a frame long: bounded like a log line's.
+      attributes: { 'sluice.request_id': attributes.requestId, 'sluice.model': boundText(attributes.model) },
     },
     parentContext,
   );

@@ -90,6 +90,14 @@ describe('startRequestTrace with a tracer provider registered', () => {
     assert.equal(request.status.code, SpanStatusCode.UNSET);
   });
 
+  it("keeps a client's long model name out of the span, bounded like a log line", () => {
+    const requestTrace = startRequestTrace(undefined, { requestId: 'req-2', model: 'm'.repeat(1_048_576) });
+    requestTrace.end(ended);
+    const model = String(spanNamed('sluice.request').attributes['sluice.model']);
+    assert.ok(model.length < 300, `${model.length} characters`);
+    assert.ok(model.startsWith('mmm'));
+  });
+
   it('starts a new trace when the client sent none, and sends it upstream', () => {
     const requestTrace = startRequestTrace(undefined, attributes);
     const sent = parseTraceparent(requestTrace.startUpstream(target));

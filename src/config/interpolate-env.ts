@@ -7,15 +7,17 @@ const embeddedReference = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
  * reports the field as required instead of accepting an empty secret.
  */
 export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv): unknown {
+  // Own variables only: `${constructor}` must not read Object's own function off the prototype.
+  const variable = (name: string) => (Object.hasOwn(env, name) ? env[name] : undefined);
   if (typeof value === 'string') {
     const whole = wholeReference.exec(value);
     if (whole) {
-      const resolved = env[whole[1] as string] || whole[2];
+      const resolved = variable(whole[1] as string) || whole[2];
       return resolved === undefined || resolved === '' ? undefined : resolved;
     }
     return value.replace(
       embeddedReference,
-      (_, name: string, fallback?: string) => env[name] || fallback || '',
+      (_, name: string, fallback?: string) => variable(name) || fallback || '',
     );
   }
   if (Array.isArray(value)) return value.map((item) => interpolateEnv(item, env));

@@ -74,6 +74,14 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads only variables the environment has, never a property every object has', () => {
+    const path = writeConfig(
+      'models:\n  chat: { target: { provider: demo, model: "m-${constructor}-${toString:-none}" } }\n',
+    );
+    const config = loadConfig({ path, env: {} });
+    assert.equal(config.models.chat?.targets[0]?.model, 'm--none');
+  });
+
   it('reports a key that references an unset variable as required', () => {
     const path = writeConfig('models:\n  chat: { target: { provider: demo, model: "${UNSET_MODEL}" } }\n');
     assert.throws(() => loadConfig({ path, env: {} }), /models\.chat\.target\.model: required/);

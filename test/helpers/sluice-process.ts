@@ -18,6 +18,20 @@ export function spawnSluice(args: string[], env: Record<string, string>): ChildP
   });
 }
 
+/** Runs Sluice as `spawnSluice` does, under `prlimit`, with at most `openFiles` file descriptors. */
+export function spawnSluiceWithOpenFileLimit(
+  openFiles: number,
+  args: string[],
+  env: Record<string, string>,
+): ChildProcess {
+  const command = [process.execPath, ...start.nodeFlags, sourceEntryPoint(start.entryPoint), ...args];
+  return spawn('prlimit', [`--nofile=${openFiles}`, ...command], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
 /** Runs Sluice exactly as `npm start` does, from its build: only for a test of the build itself. */
 export function spawnBuiltSluice(env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, [...start.nodeFlags, start.entryPoint], {

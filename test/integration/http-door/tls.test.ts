@@ -96,6 +96,20 @@ describe('TLS: one port serving HTTPS and wss://', () => {
     }
   });
 
+  it('takes its https:// origin as its own, and the same host over http:// as another', async () => {
+    const client = await connectTestClient(sluice.wsUrl, 'sluice.v1', {
+      ca: certificate,
+      origin: sluice.url,
+      headers: { authorization: `Bearer ${sluiceApiKey}` },
+    });
+    assert.equal((await client.next()).type, 'ready');
+    await client.close();
+    const plainOrigin = await fetch(`${sluice.url}/v1/models`, {
+      headers: { authorization: `Bearer ${sluiceApiKey}`, origin: sluice.url.replace('https:', 'http:') },
+    });
+    assert.equal(plainOrigin.status, 403);
+  });
+
   it('refuses plain HTTP on the TLS port', async () => {
     await assert.rejects(fetch(`${sluice.url.replace('https:', 'http:')}/healthz`));
   });

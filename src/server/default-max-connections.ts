@@ -13,11 +13,16 @@ export function parseOpenFileLimit(limits: string): number | undefined {
 }
 
 /**
- * `server.max_connections` when the config leaves it out: half of the open files left after the reserve,
- * since each client connection may hold one upstream connection as well.
+ * The connections `openFiles` descriptors allow: half of those left after the reserve, since each client
+ * connection may hold one upstream connection as well.
  */
-export function defaultMaxConnections(openFiles = readOpenFileLimit()): number {
+export function maxConnectionsFor(openFiles: number | undefined): number {
   return Math.max(1, Math.floor(((openFiles ?? assumedOpenFiles) - reservedFiles) / 2));
+}
+
+/** `server.max_connections` when the config leaves it out, from this process's open-file limit. */
+export function defaultMaxConnections(): number {
+  return maxConnectionsFor(readOpenFileLimit());
 }
 
 function readOpenFileLimit(): number | undefined {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 
-/** Where a credential was found, in the order PROTOCOL.md looks. */
+/** Where a credential was found, in the order docs/protocol.md gives. */
 export type CredentialSource = 'header' | 'subprotocol' | 'query';
 
 /**

@@ -1,4 +1,4 @@
-/** The error codes of the wire protocol (PROTOCOL.md), and nothing else. */
+/** The error codes of the wire protocol (docs/protocol.md), and nothing else. */
 export type ErrorCode =
   | 'bad_request'
   | 'unauthorized'

@@ -57,7 +57,7 @@ export interface Sluice {
 const shuttingDown = () =>
   new GatewayError('unavailable', 'the server is shutting down', { retryable: true });
 
-/** Close code: the server is going away (PROTOCOL.md). */
+/** Close code: the server is going away (docs/protocol.md). */
 const goingAway = 1001;
 
 /** Optional parts of a running Sluice. */

@@ -2,7 +2,7 @@ import type { GatewayError } from '../errors/gateway-error.ts';
 import type { ReportedUsage } from '../pipeline/gateway-event.ts';
 import type { FinishReason, OutputPart } from '../spec/stream-part.ts';
 
-/** The wire form of usage in `done` (PROTOCOL.md); `cost_usd` when the model is priced. */
+/** The wire form of usage in `done` (docs/protocol.md); `cost_usd` when the model is priced. */
 export function encodeUsage(usage: ReportedUsage, costUsd?: number): Record<string, unknown> {
   const wire: Record<string, unknown> = {
     input_tokens: usage.inputTokens,

@@ -14,7 +14,7 @@ import { startHeartbeat } from './heartbeat.ts';
 import { createInFlightBudget } from './in-flight-budget.ts';
 import type { PerIpGuard } from './per-ip-guard.ts';
 
-/** The WebSocket door's path (PROTOCOL.md). */
+/** The WebSocket door's path (docs/protocol.md). */
 export const wsPath = '/v1/ws';
 const subprotocol = 'sluice.v1';
 

@@ -71,9 +71,33 @@ const plainChatFields = fc.record(
   { requiredKeys: ['model', 'messages'] },
 );
 
+/** Fields of a chat request as a well-behaved client sends them: the demo model answers them. */
+const validChatFields = fc.record(
+  {
+    model: fc.constant('demo'),
+    messages: fc.array(
+      fc.record({
+        role: fc.constantFrom('system', 'user', 'assistant'),
+        content: fc.string({ maxLength: 200, unit: 'grapheme' }),
+      }),
+      { minLength: 1, maxLength: 4 },
+    ),
+    max_tokens: fc.integer({ min: 1, max: 50 }),
+    temperature: fc.double({ min: 0, max: 2, noNaN: true }),
+    top_p: fc.double({ min: 0, max: 1, noNaN: true }),
+    stop: fc.array(fc.string({ minLength: 1, maxLength: 10 }), { maxLength: 4 }),
+    cache: fc.constantFrom('default', 'bypass', 'refresh'),
+    metadata: fc.dictionary(shortText, anyJson, { maxKeys: 3 }),
+  },
+  { requiredKeys: ['model', 'messages'] },
+);
+
 /** Chat fields, sometimes with an own property named like a built-in one (`__proto__` included). */
 const chatFields = fc
-  .tuple(plainChatFields, fc.option(fc.tuple(fc.constantFrom(...builtInNames), anyJson)))
+  .tuple(
+    fc.oneof(validChatFields, plainChatFields),
+    fc.option(fc.tuple(fc.constantFrom(...builtInNames), anyJson)),
+  )
   .map(([fields, extra]): Record<string, unknown> => (extra ? { ...fields, [extra[0]]: extra[1] } : fields));
 
 /** `depth` levels of arrays, the shape that overflows a recursive walk. */
@@ -210,12 +234,17 @@ const httpBody: fc.Arbitrary<FuzzBody> = fc.oneof(
     arbitrary: fc
       .tuple(
         chatFields,
-        fc.oneof(fc.boolean(), anyJson),
-        fc.oneof(fc.integer({ min: 0, max: 3 }), anyJson),
-        anyJson,
+        fc.record(
+          {
+            stream: fc.oneof({ weight: 4, arbitrary: fc.boolean() }, anyJson),
+            n: fc.oneof(fc.integer({ min: 0, max: 3 }), anyJson),
+            tool_choice: fc.oneof(fc.constant('auto'), anyJson),
+          },
+          { requiredKeys: [] },
+        ),
       )
-      .map(([fields, stream, n, toolChoice]) => ({
-        body: JSON.stringify({ ...fields, stream, n, tool_choice: toolChoice }),
+      .map(([fields, openAiFields]) => ({
+        body: JSON.stringify({ ...fields, ...openAiFields }),
         contentType: json,
       })),
   },

@@ -16,6 +16,8 @@ const unansweredAfterMs = 60_000;
 
 interface Tally {
   connections: number;
+  /** Requests that ran to their `done`. */
+  replies: number;
   closes: Map<number, number>;
   errors: Map<string, number>;
   problems: string[];
@@ -65,6 +67,7 @@ async function fuzzOneConnection(
       }
       if (event.id === undefined) frameErrors++;
     }
+    if (event.type === 'done') tally.replies++;
     if ((event.type === 'done' || event.type === 'error') && event.id !== undefined) {
       terminals.set(event.id, (terminals.get(event.id) ?? 0) + 1);
     }
@@ -141,7 +144,7 @@ describe('the WebSocket door under fuzzed frames', () => {
   it(`answers ${frameCount} generated frames with documented errors and closes, and stays up`, async () => {
     const frames = fuzzFrames(seed, frameCount);
     const rssBefore = target.rssMiB();
-    const tally: Tally = { connections: 0, closes: new Map(), errors: new Map(), problems: [] };
+    const tally: Tally = { connections: 0, replies: 0, closes: new Map(), errors: new Map(), problems: [] };
     let index = 0;
     while (index < frames.length) index = await fuzzOneConnection(target.port, frames, index, tally);
 
@@ -153,6 +156,7 @@ describe('the WebSocket door under fuzzed frames', () => {
     for (const code of ['bad_request', 'not_found']) assert.ok(tally.errors.has(code), `some ${code}`);
     for (const code of [1007, 1008, 1009]) assert.ok(tally.closes.has(code), `some close ${code}`);
     assert.ok(tally.connections > 10);
+    assert.ok(tally.replies > 100, `${tally.replies} requests ran to their done`);
     assert.deepEqual(
       target.logLines().filter((line) => (JSON.parse(line) as { level: number }).level >= 50),
       [],

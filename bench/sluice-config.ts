@@ -23,6 +23,8 @@ export function benchConfigYaml({ upstreamBaseUrl, storePath, logLevel }: BenchC
       host: '127.0.0.1',
       port: 0,
       max_requests_per_connection: 1000,
+      // Every load connection comes from 127.0.0.1 as one anonymous user.
+      max_requests_per_user: 100_000,
       per_ip: { max_connections: 100_000, handshakes_per_minute: 1_000_000 },
     },
     log: { level: logLevel },

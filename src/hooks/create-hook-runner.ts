@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { Identity } from '../auth/identity.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
-import type { RequestSummary } from '../pipeline/request-observer.ts';
 import type { ChatRequest } from '../spec/chat-request.ts';
+import type { RequestSummary } from '../spec/request-observer.ts';
 import { type CheckedPreResult, checkStreamTransform, readPreResult } from './check-hook-result.ts';
 import { composeStreamTransforms, type StreamStage } from './compose-stream-transforms.ts';
 import { handleHookFailure, logHookFailure } from './handle-hook-failure.ts';

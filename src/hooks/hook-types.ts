@@ -27,8 +27,8 @@
 import type { Logger } from 'pino';
 import type { Identity } from '../auth/identity.ts';
 import type { ErrorCode } from '../errors/gateway-error.ts';
-import type { RequestSummary } from '../pipeline/request-observer.ts';
 import type { ChatMessage, ChatRequest } from '../spec/chat-request.ts';
+import type { RequestSummary } from '../spec/request-observer.ts';
 import type { OutputPart } from '../spec/stream-part.ts';
 
 /** The stages of a request's life that hooks can join, in the order they run (as fastify names its lifecycle). */

@@ -4,9 +4,9 @@ import type { Logger } from 'pino';
 import type { Identity } from '../auth/identity.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { Gateway } from '../pipeline/create-gateway.ts';
-import type { GatewayEvent } from '../pipeline/gateway-event.ts';
 import { newRequestId } from '../pipeline/new-request-id.ts';
 import type { EventSink } from '../pipeline/run-chat.ts';
+import type { GatewayEvent } from '../spec/gateway-event.ts';
 import {
   createOpenAiChunkEncoder,
   createOpenAiCompletionAssembler,

@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { RequestObserver, RequestSummary } from '../pipeline/request-observer.ts';
+import type { RequestObserver, RequestSummary } from '../spec/request-observer.ts';
 
 /** What the metrics read from the rest of Sluice. */
 export interface MetricsOptions {

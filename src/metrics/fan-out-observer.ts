@@ -1,4 +1,4 @@
-import type { RequestObserver } from '../pipeline/request-observer.ts';
+import type { RequestObserver } from '../spec/request-observer.ts';
 
 /** One observer that tells each of `observers`, in order, of every request start and end. */
 export function fanOutObserver(observers: RequestObserver[]): RequestObserver {

@@ -1,8 +1,8 @@
 import type { ChatMessage } from '../spec/chat-request.ts';
+import type { ReportedUsage } from '../spec/gateway-event.ts';
 import type { OutputPart } from '../spec/stream-part.ts';
 import type { Usage } from '../spec/usage.ts';
 import { countMessageTokens, countTextTokens } from '../usage/count-tokens.ts';
-import type { ReportedUsage } from './gateway-event.ts';
 
 /**
  * Keeps what a request has streamed so far, so that usage can be counted when the provider never

@@ -1,4 +1,4 @@
-import type { RequestObserver } from './request-observer.ts';
+import type { RequestObserver } from '../spec/request-observer.ts';
 
 /** Counts requests in flight, so a shutdown can wait until every one has ended and been recorded. */
 export function createRequestTracker() {

@@ -14,16 +14,16 @@ import type { Admission, QuotaGuard, UpstreamTarget } from '../quota/create-quot
 import { type OpenedUpstream, openUpstream } from '../routing/open-upstream.ts';
 import type { ResolvedRoute, RoutedTarget, Router } from '../routing/resolve-route.ts';
 import type { ChatRequest, ProviderRequest } from '../spec/chat-request.ts';
+import type { GatewayEvent, QuotaState, ReportedUsage } from '../spec/gateway-event.ts';
+import type { RequestObserver, RequestSummary } from '../spec/request-observer.ts';
 import type { FinishReason, OutputPart, StreamPart } from '../spec/stream-part.ts';
 import type { Usage } from '../spec/usage.ts';
 import { startRequestTrace } from '../tracing/start-request-trace.ts';
 import { aborted, abortWhen, createAbortRace, ignoreRejection } from './abort-signal-promise.ts';
 import { drainUpstream } from './drain-upstream.ts';
-import type { GatewayEvent, QuotaState, ReportedUsage } from './gateway-event.ts';
 import { createOutputTally } from './output-tally.ts';
 import type { SourceItem } from './pump-to-broadcast.ts';
 import { replayCachedReply } from './replay-cached-reply.ts';
-import type { RequestObserver, RequestSummary } from './request-observer.ts';
 import { startSharedCall } from './start-shared-call.ts';
 import { startUpstreamTimers } from './upstream-timers.ts';
 

@@ -1,8 +1,8 @@
 import type { Identity } from '../auth/identity.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { quoteClientValue } from '../log/quote-client-value.ts';
-import type { ReportedUsage } from '../pipeline/gateway-event.ts';
 import type { ChatRequest } from '../spec/chat-request.ts';
+import type { ReportedUsage } from '../spec/gateway-event.ts';
 import type { OutputPart } from '../spec/stream-part.ts';
 import type { TokenPrice, UsageStore, WindowRemaining } from '../store/usage-store.ts';
 import { countMessageTokens, countTextTokens } from '../usage/count-tokens.ts';

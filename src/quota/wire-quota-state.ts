@@ -1,5 +1,5 @@
+import type { WindowName } from '../store/quota-windows.ts';
 import type { WindowRemaining } from '../store/usage-store.ts';
-import type { WindowName } from './quota-windows.ts';
 
 const windowWords: Record<WindowName, string> = { minute: 'minute', day: 'today', month: 'month' };
 

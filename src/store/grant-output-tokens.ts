@@ -1,4 +1,4 @@
-import type { WindowName } from '../quota/quota-windows.ts';
+import type { WindowName } from './quota-windows.ts';
 import type { ReservationRequest, WindowLimit } from './usage-store.ts';
 
 /** What a window has used so far (settled plus reserved). */

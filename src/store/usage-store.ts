@@ -1,4 +1,4 @@
-import type { WindowName } from '../quota/quota-windows.ts';
+import type { WindowName } from './quota-windows.ts';
 
 /** A limit on one window: tokens, dollars, or both. */
 export interface WindowLimit {

@@ -1,5 +1,5 @@
 import type { GatewayError } from '../errors/gateway-error.ts';
-import type { ReportedUsage } from '../pipeline/gateway-event.ts';
+import type { ReportedUsage } from '../spec/gateway-event.ts';
 import type { FinishReason, OutputPart } from '../spec/stream-part.ts';
 
 /** What every chunk of one completion (and the assembled completion) carries. */

@@ -1,5 +1,5 @@
 import type { GatewayError } from '../errors/gateway-error.ts';
-import type { ReportedUsage } from '../pipeline/gateway-event.ts';
+import type { ReportedUsage } from '../spec/gateway-event.ts';
 import type { FinishReason, OutputPart } from '../spec/stream-part.ts';
 
 /** The wire form of usage in `done` (docs/protocol.md); `cost_usd` when the model is priced. */

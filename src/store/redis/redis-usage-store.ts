@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { type WindowName, windowEnd, windowNames, windowStart } from '../../quota/quota-windows.ts';
+import { type WindowName, windowEnd, windowNames, windowStart } from '../quota-windows.ts';
 import type {
   RequestFacts,
   ReservationRequest,

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { type WindowName, windowEnd, windowStart } from '../../quota/quota-windows.ts';
 import { grantOutputTokens, type WindowUse } from '../grant-output-tokens.ts';
+import { type WindowName, windowEnd, windowStart } from '../quota-windows.ts';
 import type {
   RequestFacts,
   ReservationRequest,

@@ -5,7 +5,7 @@ import { ConfigError } from '../../../src/config/load-config.ts';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { createHookRunner } from '../../../src/hooks/create-hook-runner.ts';
 import { TimeoutError } from '../../../src/hooks/run-with-timeout.ts';
-import type { RequestSummary } from '../../../src/pipeline/request-observer.ts';
+import type { RequestSummary } from '../../../src/spec/request-observer.ts';
 import {
   capturedLog,
   fixturesDirectory,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMetrics, unknownModelLabel } from '../../../src/metrics/create-metrics.ts';
-import type { RequestSummary } from '../../../src/pipeline/request-observer.ts';
+import type { RequestSummary } from '../../../src/spec/request-observer.ts';
 import { parsePrometheusText, sampleValue } from './prometheus-text.ts';
 
 function summary(overrides: Partial<RequestSummary>): RequestSummary {

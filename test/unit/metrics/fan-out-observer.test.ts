@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { fanOutObserver } from '../../../src/metrics/fan-out-observer.ts';
-import type { RequestObserver, RequestSummary } from '../../../src/pipeline/request-observer.ts';
+import type { RequestObserver, RequestSummary } from '../../../src/spec/request-observer.ts';
 
 it('tells every observer, in order, of each start and end', () => {
   const seen: string[] = [];

@@ -1,5 +1,5 @@
 import type { GatewayError } from '../errors/gateway-error.ts';
-import type { FinishReason, OutputPart } from '../spec/stream-part.ts';
+import type { FinishReason, OutputPart } from './stream-part.ts';
 
 /** Usage as reported to clients and the ledger: counted by Sluice where the provider did not say. */
 export interface ReportedUsage {

@@ -1,8 +1,10 @@
+import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as wait } from 'node:timers/promises';
 import { listeningPort, spawnSluice } from './sluice-process.ts';
 
 /** A Sluice process under fuzzing: its port, its memory, and whether it is still up. */
@@ -11,8 +13,11 @@ export interface FuzzTarget {
   child: ChildProcess;
   /** Resident memory of the Sluice process, in MiB. */
   rssMiB(): number;
-  /** Every line Sluice logged so far. */
-  logLines(): string[];
+  /**
+   * After a fuzz run: Sluice is still up and healthy, logged no error, and its memory comes back
+   * within 100 MiB of `rssBeforeMiB` (it may take a few seconds to give it back).
+   */
+  assertRecovered(rssBeforeMiB: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -34,6 +39,10 @@ export async function startFuzzTarget(): Promise<FuzzTarget> {
   const configPath = join(directory, 'sluice.yaml');
   writeFileSync(configPath, fuzzConfig);
   const child = spawnSluice(['--config', configPath], { PORT: '0' });
+  const rssMiB = () => {
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
+  };
   let logText = '';
   const port = await listeningPort(child);
   child.stdout!.on('data', (chunk: Buffer) => {
@@ -42,12 +51,19 @@ export async function startFuzzTarget(): Promise<FuzzTarget> {
   return {
     port,
     child,
-    rssMiB() {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
-      return kib / 1024;
+    rssMiB,
+    async assertRecovered(rssBeforeMiB) {
+      assert.equal(child.exitCode, null, 'Sluice is still running');
+      assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+      const errors = logText
+        .split('\n')
+        .filter((line) => line !== '' && (JSON.parse(line) as { level: number }).level >= 50);
+      assert.deepEqual(errors, [], 'no error was logged');
+      const bound = rssBeforeMiB + 100;
+      const giveUpAt = Date.now() + 30_000;
+      while (rssMiB() >= bound && Date.now() < giveUpAt) await wait(200);
+      assert.ok(rssMiB() < bound, `RSS ${rssMiB()} MiB after the run, ${rssBeforeMiB} before`);
     },
-    logLines: () => logText.split('\n').filter(Boolean),
     async stop() {
       if (child.exitCode !== null) return;
       const exited = once(child, 'exit');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Agent, request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { chatJsonWith, nestedSchema, threeThousandLevels } from '../../helpers/nested-json.ts';
 import { startTestSluice, type TestSluice } from '../../helpers/start-test-sluice.ts';
 import { authWithKey, sluiceApiKey } from './http-door-test-kit.ts';
 
@@ -8,24 +9,7 @@ const hello = [{ role: 'user', content: 'Hi there' }];
 
 /** A body's text with `nested` (raw JSON) spliced in as a tool's parameters or as `tool_choice`. */
 function bodyWith(field: 'parameters' | 'tool_choice', nested: string): string {
-  const tool = (parameters: string) =>
-    `{"type":"function","function":{"name":"lookup","parameters":${parameters}}}`;
-  const base = `{"model":"demo","messages":${JSON.stringify(hello)}`;
-  return field === 'parameters'
-    ? `${base},"tools":[${tool(`{"type":"object","deep":${nested}}`)}]}`
-    : `${base},"tools":[${tool('{"type":"object"}')}],"tool_choice":${nested}}`;
-}
-
-/** 3,000 arrays inside one another: some 6 KB. */
-const threeThousandLevels = `${'['.repeat(3000)}${']'.repeat(3000)}`;
-
-/** A JSON schema of `levels` objects, each the only property of the one around it. */
-function nestedSchema(levels: number): Record<string, unknown> {
-  let schema: Record<string, unknown> = { type: 'string' };
-  for (let level = 0; level < levels; level++) {
-    schema = { type: 'object', properties: { [`level${level}`]: schema }, required: [`level${level}`] };
-  }
-  return schema;
+  return chatJsonWith(`{"model":"demo","messages":${JSON.stringify(hello)}`, field, nested);
 }
 
 interface Answer {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { chatJsonWith, nestedSchema, threeThousandLevels } from '../../helpers/nested-json.ts';
 import { startTestSluice, type TestSluice } from '../../helpers/start-test-sluice.ts';
 import { connectTestClient } from '../../helpers/ws-test-client.ts';
 
@@ -7,24 +8,8 @@ const hello = [{ role: 'user', content: 'Hi there' }];
 
 /** A chat frame's text with `nested` (raw JSON) spliced in as the value of `field`. */
 function chatFrameWith(id: string, field: 'parameters' | 'tool_choice', nested: string): string {
-  const tool = (parameters: string) =>
-    `{"type":"function","function":{"name":"lookup","parameters":${parameters}}}`;
-  const base = `{"type":"chat","id":${JSON.stringify(id)},"model":"demo","messages":${JSON.stringify(hello)}`;
-  return field === 'parameters'
-    ? `${base},"tools":[${tool(`{"type":"object","deep":${nested}}`)}]}`
-    : `${base},"tools":[${tool('{"type":"object"}')}],"tool_choice":${nested}}`;
-}
-
-/** 3,000 arrays inside one another: some 6 KB. */
-const threeThousandLevels = `${'['.repeat(3000)}${']'.repeat(3000)}`;
-
-/** A JSON schema of `levels` objects, each the only property of the one around it. */
-function nestedSchema(levels: number): Record<string, unknown> {
-  let schema: Record<string, unknown> = { type: 'string' };
-  for (let level = 0; level < levels; level++) {
-    schema = { type: 'object', properties: { [`level${level}`]: schema }, required: [`level${level}`] };
-  }
-  return schema;
+  const head = `{"type":"chat","id":${JSON.stringify(id)},"model":"demo","messages":${JSON.stringify(hello)}`;
+  return chatJsonWith(head, field, nested);
 }
 
 describe('WebSocket door: deeply nested JSON', () => {

@@ -21,13 +21,13 @@ import { mergeTextRuns } from '../pipeline/pump-to-broadcast.ts';
 import { createRequestTracker } from '../pipeline/request-tracker.ts';
 import { createTargetRegistry } from '../routing/target-registry.ts';
 import type { RequestObserver } from '../spec/request-observer.ts';
-import { openBackends } from '../store/open-backends.ts';
 import { startTracing } from '../tracing/start-tracing.ts';
 import { createWsDoor, wsPath } from '../ws-door/create-ws-door.ts';
 import { createPerIpGuard } from '../ws-door/per-ip-guard.ts';
 import { createClientErrorAnswer } from './answer-client-error.ts';
 import { createOriginPolicy } from './create-origin-policy.ts';
 import { defaultMaxConnections } from './default-max-connections.ts';
+import { openBackends } from './open-backends.ts';
 
 /** A running Sluice: one port for HTTP and WebSocket. */
 export interface Sluice {

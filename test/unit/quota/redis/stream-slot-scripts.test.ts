@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { renewSlotLua, takeSlotLua } from '../../../../src/quota/redis/stream-slot-scripts.ts';
 import { createRedisScript } from '../../../../src/store/redis/redis-script.ts';
-import { renewSlotLua, takeSlotLua } from '../../../../src/store/redis/stream-slot-scripts.ts';
 import { connectTestRedis } from '../../../helpers/redis-test-connection.ts';
 
 const take = createRedisScript(takeSlotLua);

@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { createRedisResponseCache } from '../../cache/redis-response-cache.ts';
-import { createSharedCalls } from '../../cache/shared-calls.ts';
-import type { Config } from '../../config/schema.ts';
-import { createResumeService } from '../../resume/create-resume-service.ts';
-import { createRedisEventLog } from '../../resume/redis-event-log.ts';
-import { createRedisRequestSignals } from '../../resume/redis-request-signals.ts';
-import { createSharedUsageStore } from '../create-shared-usage-store.ts';
-import type { Backends } from '../open-backends.ts';
-import { openSqliteUsageStore } from '../sqlite/sqlite-usage-store.ts';
-import type { UsageStore } from '../usage-store.ts';
-import { connectRedis } from './create-redis-client.ts';
-import { createRedisRateLimiters } from './create-redis-rate-limiters.ts';
-import { createRedisUsageStore } from './redis-usage-store.ts';
+import { createRedisResponseCache } from '../cache/redis-response-cache.ts';
+import { createSharedCalls } from '../cache/shared-calls.ts';
+import type { Config } from '../config/schema.ts';
+import { createRedisRateLimiters } from '../quota/redis/create-redis-rate-limiters.ts';
+import { createResumeService } from '../resume/create-resume-service.ts';
+import { createRedisEventLog } from '../resume/redis-event-log.ts';
+import { createRedisRequestSignals } from '../resume/redis-request-signals.ts';
+import { createSharedUsageStore } from '../store/create-shared-usage-store.ts';
+import { connectRedis } from '../store/redis/create-redis-client.ts';
+import { createRedisUsageStore } from '../store/redis/redis-usage-store.ts';
+import { openSqliteUsageStore } from '../store/sqlite/sqlite-usage-store.ts';
+import type { UsageStore } from '../store/usage-store.ts';
+import type { Backends } from './open-backends.ts';
 
 /** How long the log of a shared call is kept after it ended, for followers still reading it. */
 const sharedCallRetentionMs = 30_000;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as wait } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import type { SlotRelease, StreamSlots } from '../../quota/create-rate-limiters.ts';
-import { createRedisScript } from './redis-script.ts';
+import { createRedisScript } from '../../store/redis/redis-script.ts';
+import type { SlotRelease, StreamSlots } from '../create-rate-limiters.ts';
 import { renewSlotLua, takeSlotLua } from './stream-slot-scripts.ts';
 
 export interface RedisStreamSlotsOptions {

@@ -7,8 +7,8 @@ import { createRateLimiters, type RateLimiters } from '../quota/create-rate-limi
 import { createResumeService, type ResumeService } from '../resume/create-resume-service.ts';
 import { createMemoryEventLog } from '../resume/memory-event-log.ts';
 import { createLocalRequestSignals } from '../resume/request-signals.ts';
-import { openSqliteUsageStore } from './sqlite/sqlite-usage-store.ts';
-import type { UsageStore } from './usage-store.ts';
+import { openSqliteUsageStore } from '../store/sqlite/sqlite-usage-store.ts';
+import type { UsageStore } from '../store/usage-store.ts';
 
 /** Where a Sluice keeps its state: in this process (embedded), or shared with other instances (Redis). */
 export interface Backends {
@@ -27,7 +27,7 @@ export interface Backends {
 export async function openBackends(config: Config, log: Logger): Promise<Backends> {
   if (config.store.backend !== 'redis') return openEmbeddedBackends(config, log);
   // Imported only here: ioredis alone adds ~22 MiB to a process, which an embedded Sluice never uses.
-  const { openRedisBackends } = await import('./redis/open-redis-backends.ts');
+  const { openRedisBackends } = await import('./open-redis-backends.ts');
   return openRedisBackends(config, log);
 }
 

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
-import { createRateLimiters, type RateLimiters } from '../../quota/create-rate-limiters.ts';
-import { redisUnavailable } from './create-redis-client.ts';
+import { redisUnavailable } from '../../store/redis/create-redis-client.ts';
+import { createRateLimiters, type RateLimiters } from '../create-rate-limiters.ts';
 import { createRedisStreamSlots } from './redis-stream-slots.ts';
 
 /** How long a stream slot stays taken after its holder stops renewing it (a crash, a lost Redis). */

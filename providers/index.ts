@@ -1,8 +1,8 @@
+import type { ProviderKind } from '../src/spec/provider-kind.ts';
 import { anthropicProvider } from './anthropic/index.ts';
 import { demoProvider } from './demo/index.ts';
 import { openAiProvider } from './openai/index.ts';
 import { openAiCompatibleProvider } from './openai-compatible/index.ts';
-import type { ProviderKind } from './shared/provider-kind.ts';
 import { sseProvider } from './sse/index.ts';
 import { websocketProvider } from './websocket/index.ts';
 

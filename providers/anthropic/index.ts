@@ -1,5 +1,5 @@
+import { defineProviderKind } from '../../src/spec/provider-kind.ts';
 import { adapterLoadedFrom } from '../shared/adapter-loaded-from.ts';
-import { defineProviderKind } from '../shared/provider-kind.ts';
 import { anthropicConfigSchema } from './anthropic-config-schema.ts';
 
 /** Anthropic's Messages API, streamed through the official SDK (loaded only when configured). */

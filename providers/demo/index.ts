@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { defineProviderKind } from '../../src/spec/provider-kind.ts';
 import type { StreamPart } from '../../src/spec/stream-part.ts';
 import { countMessageTokens } from '../../src/usage/count-tokens.ts';
-import { defineProviderKind } from '../shared/provider-kind.ts';
 import { startOnFirstPart } from '../shared/start-on-first-part.ts';
 import { demoReply, splitIntoTokens } from './demo-reply.ts';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { defineProviderKind } from '../../src/spec/provider-kind.ts';
 import { defaultOpenAiTimeoutMs, openAiAdapterLoadedLazily } from '../openai/openai-adapter-loaded-lazily.ts';
-import { defineProviderKind } from '../shared/provider-kind.ts';
 
 const openAiCompatibleConfigSchema = z.strictObject({
   type: z.literal('openai-compatible'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineProviderKind } from '../shared/provider-kind.ts';
+import { defineProviderKind } from '../../src/spec/provider-kind.ts';
 import { defaultOpenAiTimeoutMs, openAiAdapterLoadedLazily } from './openai-adapter-loaded-lazily.ts';
 
 const openAiConfigSchema = z.strictObject({

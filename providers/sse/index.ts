@@ -1,4 +1,4 @@
-import { defineProviderKind } from '../shared/provider-kind.ts';
+import { defineProviderKind } from '../../src/spec/provider-kind.ts';
 import { startOnFirstPart } from '../shared/start-on-first-part.ts';
 import { sseConfigSchema } from './sse-config-schema.ts';
 import { streamSseParts } from './stream-sse-parts.ts';

@@ -1,4 +1,4 @@
-import { defineProviderKind } from '../shared/provider-kind.ts';
+import { defineProviderKind } from '../../src/spec/provider-kind.ts';
 import { startOnFirstPart } from '../shared/start-on-first-part.ts';
 import { streamWebsocketParts } from './stream-websocket-parts.ts';
 import { websocketConfigSchema } from './websocket-config-schema.ts';

@@ -1,7 +1,7 @@
 import { providerKinds } from '../../providers/index.ts';
-import type { ProviderKind } from '../../providers/shared/provider-kind.ts';
 import type { Config } from '../config/schema.ts';
 import type { ProviderAdapter } from '../spec/provider-adapter.ts';
+import type { ProviderKind } from '../spec/provider-kind.ts';
 
 const kindsByType = new Map<string, ProviderKind>(
   providerKinds.map((kind) => [kind.type, kind as ProviderKind]),

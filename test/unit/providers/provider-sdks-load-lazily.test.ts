@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import type { ProviderKind } from '../../../providers/shared/provider-kind.ts';
+import type { ProviderKind } from '../../../src/spec/provider-kind.ts';
 import { watchPackageLoads } from '../watch-package-loads.ts';
 
 // Watched before any provider module is imported: each test file runs in a process of its own.

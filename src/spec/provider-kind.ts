@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { ProviderAdapter } from '../../src/spec/provider-adapter.ts';
+import type { ProviderAdapter } from './provider-adapter.ts';
 
 /** What creating an adapter may use besides its own config. */
 export interface ProviderContext {

@@ -54,16 +54,25 @@ export function createHttpHandler({
   const chatCompletions = createChatCompletionsRoute({ gateway, log, maxBodyBytes });
   // The `created` of every model: the routes exist from start-up on.
   const modelsCreated = Math.floor(Date.now() / 1000);
-  const authenticatedRoutes: Record<string, AuthenticatedRoute> = {
-    'POST /v1/chat/completions': (identity, _url, response, request) =>
-      chatCompletions(identity, request, response),
-    'GET /v1/models': async (identity, _url, response) => {
-      sendJson(response, 200, listModels(gateway.modelNames(identity), modelsCreated));
-    },
-    'GET /v1/usage': async (identity, url, response) => {
-      sendJson(response, 200, await usageReport(gateway, identity, url.searchParams));
-    },
-  };
+  // A Map: the route is made of the client's method and path, so it must never find a built-in property.
+  const authenticatedRoutes = new Map<string, AuthenticatedRoute>([
+    [
+      'POST /v1/chat/completions',
+      (identity, _url, response, request) => chatCompletions(identity, request, response),
+    ],
+    [
+      'GET /v1/models',
+      async (identity, _url, response) => {
+        sendJson(response, 200, listModels(gateway.modelNames(identity), modelsCreated));
+      },
+    ],
+    [
+      'GET /v1/usage',
+      async (identity, url, response) => {
+        sendJson(response, 200, await usageReport(gateway, identity, url.searchParams));
+      },
+    ],
+  ]);
 
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? '/', 'http://sluice');
@@ -102,7 +111,7 @@ export function createHttpHandler({
           return;
         }
       }
-      const handler = authenticatedRoutes[route];
+      const handler = authenticatedRoutes.get(route);
       if (!handler) throw new GatewayError('not_found', `no route for ${route}`);
       const identity = await authenticateRequest(authenticator, request);
       // A page may POST text/plain to any site without asking first (no CORS preflight): only JSON is read.

@@ -1,9 +1,10 @@
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from './config/load-config.ts';
+import { ConfigError } from './config/load-config.ts';
 import { createLogger } from './log/create-logger.ts';
 import { startSluice } from './server/create-sluice.ts';
 import { governHelperThreadPriority } from './server/helper-thread-priority.ts';
+import { loadSluiceConfig } from './server/load-sluice-config.ts';
 import { reloadConfig, watchConfigFile } from './server/watch-config.ts';
 
 /** Entry point: read the config, start the server, reload on SIGHUP, drain on SIGTERM. */
@@ -12,9 +13,9 @@ async function main(): Promise<void> {
   governHelperThreadPriority();
   const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
   const configPath = values.config ?? process.env.SLUICE_CONFIG;
-  let config: ReturnType<typeof loadConfig>;
+  let config: ReturnType<typeof loadSluiceConfig>;
   try {
-    config = loadConfig({ path: configPath });
+    config = loadSluiceConfig({ path: configPath });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`sluice: ${error.message}\n`);

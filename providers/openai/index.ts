@@ -15,6 +15,14 @@ const openAiConfigSchema = z.strictObject({
 export const openAiProvider = defineProviderKind({
   type: 'openai',
   configSchema: openAiConfigSchema,
+  fromEnvironment(env) {
+    if (!env.OPENAI_API_KEY) return undefined;
+    return {
+      name: 'openai',
+      config: { type: 'openai', api_key: env.OPENAI_API_KEY },
+      model: { name: 'fast', upstreamModel: 'gpt-4o-mini' },
+    };
+  },
   create(config) {
     return openAiAdapterLoadedLazily(
       {

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
+import type { ProviderKind } from '../spec/provider-kind.ts';
 import { interpolateEnv } from './interpolate-env.ts';
-import { type Config, configSchema } from './schema.ts';
+import { type Config, createConfigSchema } from './schema.ts';
 
 /** A config that cannot be used; its message names each bad path and why. */
 export class ConfigError extends Error {
@@ -18,9 +19,21 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return `${path}: ${missing ? 'required' : issue.message}`;
 }
 
-/** Validates a raw config tree, throwing a ConfigError that lists every problem. */
-export function parseConfig(raw: unknown, source: string): Config {
-  const result = configSchema.safeParse(raw ?? {});
+/** One schema per list of kinds: building it takes longer than using it, and the list never changes. */
+const schemas = new WeakMap<readonly ProviderKind[], ReturnType<typeof createConfigSchema>>();
+
+function configSchemaFor(kinds: readonly ProviderKind[]): ReturnType<typeof createConfigSchema> {
+  let schema = schemas.get(kinds);
+  if (!schema) {
+    schema = createConfigSchema(kinds);
+    schemas.set(kinds, schema);
+  }
+  return schema;
+}
+
+/** Validates a raw config tree against the given provider kinds, throwing a ConfigError that lists every problem. */
+export function parseConfig(raw: unknown, source: string, kinds: readonly ProviderKind[]): Config {
+  const result = configSchemaFor(kinds).safeParse(raw ?? {});
   if (!result.success) {
     const lines = result.error.issues.map(describeIssue);
     throw new ConfigError(`invalid config ${source}:\n  ${lines.join('\n  ')}`);
@@ -28,17 +41,18 @@ export function parseConfig(raw: unknown, source: string): Config {
   return result.data;
 }
 
-/** The config used when there is no file: the demo, plus every provider whose key is in the environment. */
-export function defaultRawConfig(env: NodeJS.ProcessEnv): Record<string, unknown> {
+/** The config used when there is no file: the demo, plus every provider whose kind finds its key in the environment. */
+export function defaultRawConfig(
+  env: NodeJS.ProcessEnv,
+  kinds: readonly ProviderKind[],
+): Record<string, unknown> {
   const providers: Record<string, unknown> = {};
   const models: Record<string, unknown> = {};
-  if (env.OPENAI_API_KEY) {
-    providers.openai = { type: 'openai', api_key: env.OPENAI_API_KEY };
-    models.fast = { target: { provider: 'openai', model: 'gpt-4o-mini' } };
-  }
-  if (env.ANTHROPIC_API_KEY) {
-    providers.anthropic = { type: 'anthropic', api_key: env.ANTHROPIC_API_KEY };
-    models.smart = { target: { provider: 'anthropic', model: 'claude-sonnet-4-6' } };
+  for (const kind of kinds) {
+    const found = kind.fromEnvironment?.(env);
+    if (!found) continue;
+    providers[found.name] = found.config;
+    models[found.model.name] = { target: { provider: found.name, model: found.model.upstreamModel } };
   }
   return { providers, models };
 }
@@ -94,10 +108,12 @@ export interface LoadConfigOptions {
   /** The YAML file; without one, the defaults apply. */
   path?: string | undefined;
   env?: NodeJS.ProcessEnv;
+  /** The provider kinds a provider block may be, and that may add themselves from the environment. */
+  kinds: readonly ProviderKind[];
 }
 
 /** Reads, interpolates and validates the config. */
-export function loadConfig({ path, env = process.env }: LoadConfigOptions = {}): Config {
+export function loadConfig({ path, env = process.env, kinds }: LoadConfigOptions): Config {
   let raw: Record<string, unknown>;
   if (path) {
     let text: string;
@@ -116,7 +132,7 @@ export function loadConfig({ path, env = process.env }: LoadConfigOptions = {}):
       throw new ConfigError(`invalid config ${path}: the top level must be a mapping`);
     }
   } else {
-    raw = defaultRawConfig(env);
+    raw = defaultRawConfig(env, kinds);
   }
-  return parseConfig(completeRawConfig(raw, env), path ?? '(defaults)');
+  return parseConfig(completeRawConfig(raw, env), path ?? '(defaults)', kinds);
 }

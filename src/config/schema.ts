@@ -1,16 +1,21 @@
 import { z } from 'zod';
-import { providerKinds } from '../../providers/index.ts';
 import { authConfigSchema } from '../auth/auth-config-schema.ts';
 import { cacheConfigSchema } from '../cache/cache-config-schema.ts';
 import { hooksConfigSchema } from '../hooks/hook-config-schema.ts';
 import { planSchema, priceSchema, quotaSettingsSchema } from '../quota/plan-schema.ts';
 import { modelRouteSchema } from '../routing/route-schema.ts';
+import type { ProviderKind } from '../spec/provider-kind.ts';
 import { telemetryConfigSchema } from '../tracing/telemetry-config-schema.ts';
 
-const [firstKind, ...otherKinds] = providerKinds.map((kind) => kind.configSchema);
+/** A provider block as validated by its kind's own schema; only that kind reads its other fields. */
+export type ProviderConfig = { type: string } & Record<string, unknown>;
 
-/** Any provider block, told apart by its `type`. */
-export const providerConfigSchema = z.discriminatedUnion('type', [firstKind!, ...otherKinds]);
+/** Any provider block of the given kinds, told apart by its `type`. */
+function createProviderConfigSchema(kinds: readonly ProviderKind[]): z.ZodType<ProviderConfig> {
+  const [firstKind, ...otherKinds] = kinds.map((kind) => kind.configSchema);
+  if (!firstKind) throw new Error('a config schema needs at least one provider kind');
+  return z.discriminatedUnion('type', [firstKind, ...otherKinds]) as unknown as z.ZodType<ProviderConfig>;
+}
 
 const perIpSchema = z.strictObject({
   /** Open TCP connections one IP address may hold, HTTP and WebSocket alike; more are closed at once. */
@@ -133,83 +138,85 @@ const logSchema = z.strictObject({
   level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-/** The whole config file. */
-export const configSchema = z
-  .strictObject({
-    server: serverSchema.default(serverSchema.parse({})),
-    log: logSchema.default(logSchema.parse({})),
-    providers: z.record(z.string().min(1), providerConfigSchema).default({}),
-    models: z.record(z.string().min(1), modelRouteSchema).default({}),
-    auth: authConfigSchema.default(authConfigSchema.parse({})),
-    /** Quota plans by name; a user's plan comes from its API key, JWT claim or the anonymous setting. */
-    plans: z.record(z.string().min(1), planSchema).default({ default: {} }),
-    /** Prices per upstream model, for money limits and `cost_usd`. */
-    pricing: z.record(z.string().min(1), priceSchema).default({}),
-    quota: quotaSettingsSchema.default(quotaSettingsSchema.parse({})),
-    store: storeSchema.default(storeSchema.parse({})),
-    resume: resumeSchema.default(resumeSchema.parse({})),
-    cache: cacheConfigSchema.default(cacheConfigSchema.parse({})),
-    /** Pre, stream and done hooks, in order (built-ins or modules by path, relative to the config file). */
-    hooks: hooksConfigSchema,
-    /** Prompt templates: every `*.md` in the directory (relative to the working directory), read at start-up and on reload. */
-    prompts: z.strictObject({ directory: z.string().min(1).optional() }).default({}),
-    /** Where spans are exported (OpenTelemetry, OTLP/HTTP); absent exports none. */
-    telemetry: telemetryConfigSchema.default(telemetryConfigSchema.parse({})),
-  })
-  .superRefine((config, context) => {
-    // Node refuses a server whose headers may take longer than the whole request.
-    if (config.server.headers_timeout_ms > config.server.request_timeout_ms) {
-      context.addIssue({
-        code: 'custom',
-        path: ['server', 'headers_timeout_ms'],
-        message: 'must not be more than server.request_timeout_ms',
-      });
-    }
-    if (config.store.backend === 'redis' && config.store.redis.url === undefined) {
-      context.addIssue({
-        code: 'custom',
-        path: ['store', 'redis', 'url'],
-        message: 'required with `backend: redis` (or set REDIS_URL)',
-      });
-    }
-    const plans = [
-      ...config.auth.api_keys.map((key, index) => ({
-        plan: key.plan,
-        path: ['auth', 'api_keys', index, 'plan'],
-      })),
-      ...(config.auth.anonymous.enabled
-        ? [{ plan: config.auth.anonymous.plan, path: ['auth', 'anonymous', 'plan'] }]
-        : []),
-    ];
-    for (const { plan, path } of plans) {
-      if (!Object.hasOwn(config.plans, plan))
-        context.addIssue({ code: 'custom', path, message: `unknown plan "${plan}"` });
-    }
-    for (const [planName, plan] of Object.entries(config.plans)) {
-      for (const [index, model] of (plan.models ?? []).entries()) {
-        if (!Object.hasOwn(config.models, model)) {
-          context.addIssue({
-            code: 'custom',
-            path: ['plans', planName, 'models', index],
-            message: `unknown model "${model}"`,
-          });
+/** The schema of the whole config file, for the provider kinds the composition root hands in. */
+export function createConfigSchema(kinds: readonly ProviderKind[]) {
+  return z
+    .strictObject({
+      server: serverSchema.default(serverSchema.parse({})),
+      log: logSchema.default(logSchema.parse({})),
+      providers: z.record(z.string().min(1), createProviderConfigSchema(kinds)).default({}),
+      models: z.record(z.string().min(1), modelRouteSchema).default({}),
+      auth: authConfigSchema.default(authConfigSchema.parse({})),
+      /** Quota plans by name; a user's plan comes from its API key, JWT claim or the anonymous setting. */
+      plans: z.record(z.string().min(1), planSchema).default({ default: {} }),
+      /** Prices per upstream model, for money limits and `cost_usd`. */
+      pricing: z.record(z.string().min(1), priceSchema).default({}),
+      quota: quotaSettingsSchema.default(quotaSettingsSchema.parse({})),
+      store: storeSchema.default(storeSchema.parse({})),
+      resume: resumeSchema.default(resumeSchema.parse({})),
+      cache: cacheConfigSchema.default(cacheConfigSchema.parse({})),
+      /** Pre, stream and done hooks, in order (built-ins or modules by path, relative to the config file). */
+      hooks: hooksConfigSchema,
+      /** Prompt templates: every `*.md` in the directory (relative to the working directory), read at start-up and on reload. */
+      prompts: z.strictObject({ directory: z.string().min(1).optional() }).default({}),
+      /** Where spans are exported (OpenTelemetry, OTLP/HTTP); absent exports none. */
+      telemetry: telemetryConfigSchema.default(telemetryConfigSchema.parse({})),
+    })
+    .superRefine((config, context) => {
+      // Node refuses a server whose headers may take longer than the whole request.
+      if (config.server.headers_timeout_ms > config.server.request_timeout_ms) {
+        context.addIssue({
+          code: 'custom',
+          path: ['server', 'headers_timeout_ms'],
+          message: 'must not be more than server.request_timeout_ms',
+        });
+      }
+      if (config.store.backend === 'redis' && config.store.redis.url === undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: ['store', 'redis', 'url'],
+          message: 'required with `backend: redis` (or set REDIS_URL)',
+        });
+      }
+      const plans = [
+        ...config.auth.api_keys.map((key, index) => ({
+          plan: key.plan,
+          path: ['auth', 'api_keys', index, 'plan'],
+        })),
+        ...(config.auth.anonymous.enabled
+          ? [{ plan: config.auth.anonymous.plan, path: ['auth', 'anonymous', 'plan'] }]
+          : []),
+      ];
+      for (const { plan, path } of plans) {
+        if (!Object.hasOwn(config.plans, plan))
+          context.addIssue({ code: 'custom', path, message: `unknown plan "${plan}"` });
+      }
+      for (const [planName, plan] of Object.entries(config.plans)) {
+        for (const [index, model] of (plan.models ?? []).entries()) {
+          if (!Object.hasOwn(config.models, model)) {
+            context.addIssue({
+              code: 'custom',
+              path: ['plans', planName, 'models', index],
+              message: `unknown model "${model}"`,
+            });
+          }
         }
       }
-    }
-    for (const [name, route] of Object.entries(config.models)) {
-      for (const [index, target] of route.targets.entries()) {
-        if (!Object.hasOwn(config.providers, target.provider)) {
-          context.addIssue({
-            code: 'custom',
-            path: route.single
-              ? ['models', name, 'target', 'provider']
-              : ['models', name, 'targets', index, 'provider'],
-            message: `unknown provider "${target.provider}"`,
-          });
+      for (const [name, route] of Object.entries(config.models)) {
+        for (const [index, target] of route.targets.entries()) {
+          if (!Object.hasOwn(config.providers, target.provider)) {
+            context.addIssue({
+              code: 'custom',
+              path: route.single
+                ? ['models', name, 'target', 'provider']
+                : ['models', name, 'targets', index, 'provider'],
+              message: `unknown provider "${target.provider}"`,
+            });
+          }
         }
       }
-    }
-  });
+    });
+}
 
-export type Config = z.infer<typeof configSchema>;
-export type ProviderConfig = z.infer<typeof providerConfigSchema>;
+/** A validated config, whichever provider kinds validated it. */
+export type Config = z.infer<ReturnType<typeof createConfigSchema>>;

@@ -1,8 +1,9 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { ConfigError, loadConfig } from '../config/load-config.ts';
+import { ConfigError } from '../config/load-config.ts';
 import type { Config } from '../config/schema.ts';
+import { loadSluiceConfig } from './load-sluice-config.ts';
 
 /**
  * Reloads the config file and hands a valid one to `apply`; an invalid one is rejected with a log
@@ -16,7 +17,7 @@ export async function reloadConfig(
 ): Promise<void> {
   try {
     // Applying can fail too (a prompt template or a hook module that does not load): then nothing changes either.
-    await apply(loadConfig({ path }));
+    await apply(loadSluiceConfig({ path }));
   } catch (error) {
     const message = error instanceof ConfigError ? error.message : String(error);
     log.error({ path, error: message }, 'config reload rejected; the config in force stays');

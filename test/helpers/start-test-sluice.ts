@@ -1,8 +1,9 @@
 import { Writable } from 'node:stream';
-import { completeRawConfig, parseConfig } from '../../src/config/load-config.ts';
+import { completeRawConfig } from '../../src/config/load-config.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/log/create-logger.ts';
 import { type Sluice, startSluice } from '../../src/server/create-sluice.ts';
+import { parseSluiceConfig } from '../../src/server/load-sluice-config.ts';
 
 /** A Sluice started in this process for a test, with its log lines captured. */
 export interface TestSluice extends Sluice {
@@ -18,7 +19,7 @@ export function testConfig(rawConfig: Record<string, unknown> = {}): Config {
   const models = { demo: { target: { provider: 'demo', model: 'demo' } }, ...(rawConfig.models as object) };
   const server = { host: '127.0.0.1', port: 0, ...(rawConfig.server as object) };
   const store = { path: ':memory:', ...(rawConfig.store as object) };
-  return parseConfig(completeRawConfig({ ...rawConfig, providers, models, server, store }, {}), 'test');
+  return parseSluiceConfig(completeRawConfig({ ...rawConfig, providers, models, server, store }, {}), 'test');
 }
 
 /**

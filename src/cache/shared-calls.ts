@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type ErrorCode, GatewayError } from '../errors/gateway-error.ts';
-import type { SourceItem } from '../pipeline/pump-to-broadcast.ts';
 import { type EventLog, isEventLogNotFound } from '../resume/event-log.ts';
 import type { RequestSignals } from '../resume/request-signals.ts';
+import type { SourceItem } from '../spec/source-item.ts';
 
 /** The publishing side of a call this instance claimed. */
 export interface SharedCallPublisher {

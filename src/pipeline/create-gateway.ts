@@ -14,10 +14,11 @@ import { createRouter } from '../routing/resolve-route.ts';
 import type { TargetRegistry } from '../routing/target-registry.ts';
 import type { ChatRequest } from '../spec/chat-request.ts';
 import type { RequestObserver } from '../spec/request-observer.ts';
+import type { SourceItem } from '../spec/source-item.ts';
 import type { UsageStore } from '../store/usage-store.ts';
 import { createProviders } from './create-providers.ts';
-import type { SourceItem } from './pump-to-broadcast.ts';
-import { type ChatContext, type EventSink, runChat } from './run-chat.ts';
+import type { ChatContext, EventSink } from './request-record.ts';
+import { runChat } from './run-chat.ts';
 
 /** Where prompt templates live when the config does not say. */
 const defaultPromptDirectory = 'prompts';

@@ -4,11 +4,9 @@ import type { SharedCallPublisher } from '../cache/shared-calls.ts';
 import { GatewayError, isGatewayError } from '../errors/gateway-error.ts';
 import type { OpenedUpstream } from '../routing/open-upstream.ts';
 import type { ChatMessage } from '../spec/chat-request.ts';
+import type { SourceItem } from '../spec/source-item.ts';
 import type { StreamPart } from '../spec/stream-part.ts';
 import { createOutputTally } from './output-tally.ts';
-
-/** What a coalesced call publishes: who answered, then the upstream's parts as they came. */
-export type SourceItem = { type: 'start'; model: string; provider: string } | StreamPart;
 
 /**
  * The replayed part of a coalesced call, kept for requests yet to join, rewritten with every run of

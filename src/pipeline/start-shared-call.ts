@@ -2,8 +2,9 @@ import type { CoalescingHub, Subscription } from '../cache/coalescing-hub.ts';
 import type { SharedCallPublisher, SharedCalls } from '../cache/shared-calls.ts';
 import { GatewayError, isGatewayError, toGatewayError } from '../errors/gateway-error.ts';
 import type { OpenedUpstream } from '../routing/open-upstream.ts';
+import type { SourceItem } from '../spec/source-item.ts';
 import { abortWhen } from './abort-signal-promise.ts';
-import { type PumpOptions, pumpToBroadcast, type SourceItem } from './pump-to-broadcast.ts';
+import { type PumpOptions, pumpToBroadcast } from './pump-to-broadcast.ts';
 import { startUpstreamTimers, type UpstreamTimeouts } from './upstream-timers.ts';
 
 export interface SharedCallOptions {

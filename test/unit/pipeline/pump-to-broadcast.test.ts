@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
-import { mergeTextRuns, type SourceItem } from '../../../src/pipeline/pump-to-broadcast.ts';
+import { mergeTextRuns } from '../../../src/pipeline/pump-to-broadcast.ts';
+import type { SourceItem } from '../../../src/spec/source-item.ts';
 
 const start: SourceItem = { type: 'start', model: 'm', provider: 'p' };
 const text = (value: string): SourceItem => ({ type: 'text-delta', text: value });

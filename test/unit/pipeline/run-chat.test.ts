@@ -4,12 +4,12 @@ import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { createCoalescingHub } from '../../../src/cache/coalescing-hub.ts';
 import { createGateway, type Gateway } from '../../../src/pipeline/create-gateway.ts';
-import type { SourceItem } from '../../../src/pipeline/pump-to-broadcast.ts';
 import { createTargetRegistry } from '../../../src/routing/target-registry.ts';
 import { type Backends, openBackends } from '../../../src/server/open-backends.ts';
 import type { ChatRequest } from '../../../src/spec/chat-request.ts';
 import type { GatewayEvent } from '../../../src/spec/gateway-event.ts';
 import type { RequestObserver } from '../../../src/spec/request-observer.ts';
+import type { SourceItem } from '../../../src/spec/source-item.ts';
 import { testConfig } from '../../helpers/start-test-sluice.ts';
 
 /** Lets everything that can run without new input run. */

@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Identity } from '../auth/identity.ts';
-import { GatewayError } from '../errors/gateway-error.ts';
 import type { Gateway } from '../pipeline/create-gateway.ts';
-import { newRequestId } from '../pipeline/new-request-id.ts';
-import type { EventSink } from '../pipeline/run-chat.ts';
+import type { EventSink } from '../pipeline/request-record.ts';
+import { serveChat } from '../pipeline/serve-chat.ts';
 import type { GatewayEvent } from '../spec/gateway-event.ts';
 import {
   createOpenAiChunkEncoder,
@@ -78,6 +77,8 @@ function streamSink(
       case 'done':
         return finish(event);
       case 'error':
+        // An answer already ended (a sink that failed after its end) gets nothing more.
+        if (response.writableEnded) return undefined;
         // Past the headers, OpenAI reports a failure as an `error` event and ends the stream.
         if (response.headersSent) response.end(encodeSseData(encodeOpenAiError(event.error)));
         else sendError(response, event.error);
@@ -107,7 +108,7 @@ function completionSink(
         sendJson(response, 200, assembler.complete(event.finishReason, event.usage));
         break;
       case 'error':
-        sendError(response, event.error);
+        if (!response.writableEnded) sendError(response, event.error);
         break;
       default:
         assembler.add(event);
@@ -130,40 +131,26 @@ export function createChatCompletionsRoute({ gateway, log, maxBodyBytes }: ChatC
       return;
     }
     const envelope = { id, created: Math.floor(Date.now() / 1000), model: call.request.model };
-    const requestId = newRequestId();
-    const requestLog = log.child({ request_id: requestId, client_request_id: id });
-    const controller = new AbortController();
+    const traceparent = request.headers.traceparent;
+    const chat = serveChat({
+      gateway,
+      request: call.request,
+      identity,
+      log,
+      clientRequestId: id,
+      traceparent: typeof traceparent === 'string' ? traceparent : undefined,
+    });
+    const { controller } = chat;
     response.once('close', () => {
       if (!response.writableFinished) controller.abort(clientGone);
     });
     // The client may have gone while its body was being read: then `close` has already passed.
     if (response.destroyed) controller.abort(clientGone);
-    response.setHeader('x-request-id', requestId);
-    const traceparent = request.headers.traceparent;
-    const emit = call.stream
-      ? streamSink(response, envelope, call.includeUsage, controller.signal)
-      : completionSink(response, envelope, controller.signal);
-    try {
-      await gateway.runChat(
-        call.request,
-        {
-          requestId,
-          identity,
-          signal: controller.signal,
-          log: requestLog,
-          traceparent: typeof traceparent === 'string' ? traceparent : undefined,
-        },
-        emit,
-      );
-    } catch (error) {
-      requestLog.error({ err: error }, 'request failed inside the pipeline');
-    } finally {
-      // The terminal guard: a client still listening always gets an answer or an error.
-      if (!controller.signal.aborted && !response.writableEnded) {
-        const failure = new GatewayError('internal', 'the request failed inside Sluice');
-        if (response.headersSent) response.end(encodeSseData(encodeOpenAiError(failure)));
-        else sendError(response, failure);
-      }
-    }
+    response.setHeader('x-request-id', chat.requestId);
+    await chat.run(
+      call.stream
+        ? streamSink(response, envelope, call.includeUsage, controller.signal)
+        : completionSink(response, envelope, controller.signal),
+    );
   };
 }

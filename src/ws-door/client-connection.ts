@@ -5,7 +5,7 @@ import type { Identity } from '../auth/identity.ts';
 import type { Config } from '../config/schema.ts';
 import { GatewayError, toGatewayError } from '../errors/gateway-error.ts';
 import type { Gateway } from '../pipeline/create-gateway.ts';
-import { newRequestId } from '../pipeline/new-request-id.ts';
+import { serveChat } from '../pipeline/serve-chat.ts';
 import { clientGone, type ResumeService } from '../resume/create-resume-service.ts';
 import type { ChatRequest } from '../spec/chat-request.ts';
 import type { GatewayEvent } from '../spec/gateway-event.ts';
@@ -123,7 +123,17 @@ export function serveClientConnection({
   };
 
   async function relay(request: ChatRequest): Promise<void> {
-    const controller = new AbortController();
+    const chat = serveChat({
+      gateway,
+      request,
+      identity,
+      log,
+      clientRequestId: request.id,
+      // The browser's WebSocket API cannot set headers, so a trace context rides in the chat's metadata.
+      traceparent:
+        typeof request.metadata?.traceparent === 'string' ? request.metadata.traceparent : undefined,
+    });
+    const { controller } = chat;
     // Until the budget admits it, a request whose client leaves is simply cancelled.
     let leave = () => controller.abort(clientGone);
     openRequests.set(request.id, {
@@ -139,8 +149,6 @@ export function serveClientConnection({
       send(encodeError(new GatewayError('rate_limited', message), request.id));
       return;
     }
-    const requestId = newRequestId();
-    const requestLog = log.child({ request_id: requestId, client_request_id: request.id });
     const tracked = resume?.track(identity.user, request.id, controller);
     // Every frame of the request goes to its client while connected, and to its resume log.
     const emit = tracked
@@ -155,7 +163,6 @@ export function serveClientConnection({
       else controller.abort(clientGone);
     };
     let seq = 0;
-    let terminated = false;
     const deltas = createDeltaMerger({
       sender,
       send: emit,
@@ -172,12 +179,10 @@ export function serveClientConnection({
           emit(encodeStart(request.id, event.model, event.provider, event.cached, event.warnings));
           return undefined;
         case 'done':
-          terminated = true;
           deltas.flush();
           emit(encodeDone(request.id, ++seq, event.finishReason, event.usage, event.costUsd, event.quota));
           return undefined;
         case 'error':
-          terminated = true;
           deltas.flush();
           emit(encodeError(event.error, request.id));
           // An unknown model (or prompt): each costs a log line, and only a client's mistake makes one.
@@ -188,26 +193,9 @@ export function serveClientConnection({
       }
     };
     try {
-      await gateway.runChat(
-        request,
-        {
-          requestId,
-          identity,
-          signal: controller.signal,
-          log: requestLog,
-          // The browser's WebSocket API cannot set headers, so a trace context rides in the chat's metadata.
-          traceparent:
-            typeof request.metadata?.traceparent === 'string' ? request.metadata.traceparent : undefined,
-        },
-        relayEvent,
-      );
-    } catch (error) {
-      requestLog.error({ err: error }, 'request failed inside the pipeline');
+      await chat.run(relayEvent);
     } finally {
       ended(request.id);
-      // The terminal guard: a request always ends with exactly one done or error.
-      if (!terminated)
-        emit(encodeError(new GatewayError('internal', 'the request failed inside Sluice'), request.id));
       tracked?.end();
       slot.end();
     }

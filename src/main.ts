@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError } from './config/load-config.ts';
+import { ConfigError } from './errors/config-error.ts';
 import { createLogger } from './log/create-logger.ts';
 import { startSluice } from './server/create-sluice.ts';
 import { governHelperThreadPriority } from './server/helper-thread-priority.ts';

@@ -1,17 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
+import { ConfigError } from '../errors/config-error.ts';
 import type { ProviderKind } from '../spec/provider-kind.ts';
 import { interpolateEnv } from './interpolate-env.ts';
 import { type Config, createConfigSchema } from './schema.ts';
-
-/** A config that cannot be used; its message names each bad path and why. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   const path = issue.path.map(String).join('.') || '(root)';

@@ -1,6 +1,6 @@
 import { basename, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConfigError } from '../config/load-config.ts';
+import { ConfigError } from '../errors/config-error.ts';
 import { builtinHook } from './builtin-hooks.ts';
 import type { HookEntry } from './hook-config-schema.ts';
 import { type Hook, type HookFactory, hookStages } from './hook-types.ts';

@@ -1,4 +1,4 @@
-import { ConfigError } from '../config/load-config.ts';
+import { ConfigError } from '../errors/config-error.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { PromptTemplate, PromptVariable } from './prompt-template.ts';
 import { type RenderedPrompt, renderPrompt } from './render-prompt.ts';

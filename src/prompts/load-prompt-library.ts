@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../config/load-config.ts';
+import { ConfigError } from '../errors/config-error.ts';
 import { createPromptLibrary, type PromptLibrary } from './create-prompt-library.ts';
 import { parsePromptFile } from './parse-prompt-file.ts';
 import type { PromptTemplate } from './prompt-template.ts';

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
-import { ConfigError } from '../config/load-config.ts';
+import { ConfigError } from '../errors/config-error.ts';
 import type { SamplingParameters } from '../spec/chat-request.ts';
 import { parseTemplateText, TemplateSyntaxError } from './parse-template-text.ts';
 import { type PromptFrontMatter, promptFrontMatterSchema } from './prompt-front-matter-schema.ts';

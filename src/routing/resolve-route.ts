@@ -1,4 +1,3 @@
-import type { Config } from '../config/schema.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { quoteClientValue } from '../log/quote-client-value.ts';
 import type { ProviderAdapter } from '../spec/provider-adapter.ts';
@@ -40,7 +39,7 @@ export interface Router {
 
 /** Builds a router over the config's model routes, the adapters of its providers and the targets' live state. */
 export function createRouter(
-  config: Config,
+  config: { models: Readonly<Record<string, ModelRoute>> },
   adapters: ReadonlyMap<string, ProviderAdapter>,
   registry: TargetRegistry,
 ): Router {

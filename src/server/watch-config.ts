@@ -1,8 +1,8 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { ConfigError } from '../config/load-config.ts';
 import type { Config } from '../config/schema.ts';
+import { ConfigError } from '../errors/config-error.ts';
 import { loadSluiceConfig } from './load-sluice-config.ts';
 
 /**

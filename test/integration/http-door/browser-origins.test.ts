@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
-import { ConfigError } from '../../../src/config/load-config.ts';
+import { ConfigError } from '../../../src/errors/config-error.ts';
 import { startTestSluice, type TestSluice, testConfig } from '../../helpers/start-test-sluice.ts';
 
 const chat = JSON.stringify({ model: 'demo', messages: [{ role: 'user', content: 'Hi' }] });

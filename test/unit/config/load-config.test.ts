@@ -6,7 +6,8 @@ import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { demoProvider } from '../../../providers/demo/index.ts';
 import { providerKinds } from '../../../providers/index.ts';
-import { ConfigError, loadConfig } from '../../../src/config/load-config.ts';
+import { loadConfig } from '../../../src/config/load-config.ts';
+import { ConfigError } from '../../../src/errors/config-error.ts';
 import { defineProviderKind } from '../../../src/spec/provider-kind.ts';
 
 function writeConfig(text: string): string {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import pino from 'pino';
-import { ConfigError } from '../../../src/config/load-config.ts';
+import { ConfigError } from '../../../src/errors/config-error.ts';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { createHookRunner } from '../../../src/hooks/create-hook-runner.ts';
 import { TimeoutError } from '../../../src/hooks/run-with-timeout.ts';

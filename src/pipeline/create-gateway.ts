@@ -17,7 +17,7 @@ import type { RequestObserver } from '../spec/request-observer.ts';
 import type { SourceItem } from '../spec/source-item.ts';
 import type { UsageStore } from '../store/usage-store.ts';
 import { createProviders } from './create-providers.ts';
-import type { ChatContext, EventSink } from './request-record.ts';
+import type { ChatContext, EventSink, PipelineSteps } from './request-record.ts';
 import { runChat } from './run-chat.ts';
 
 /** Where prompt templates live when the config does not say. */
@@ -66,8 +66,8 @@ export interface GatewayShared {
   log: Logger;
 }
 
-/** Wires one config into a gateway: adapters per provider, a router over the model routes, the quota step. */
-export async function createGateway(config: Config, shared: GatewayShared): Promise<Gateway> {
+/** The steps of the pipeline for one config: adapters per provider, a router over the model routes, the quota step. */
+export async function createPipelineSteps(config: Config, shared: GatewayShared): Promise<PipelineSteps> {
   const { store, limiters, registry, observer, stopping, stopped, cache, hub, sharedCalls } = shared;
   const router = createRouter(config, createProviders(config), registry);
   const quota = createQuotaGuard(store, limiters, () => ({
@@ -80,7 +80,7 @@ export async function createGateway(config: Config, shared: GatewayShared): Prom
     baseDirectory: shared.baseDirectory,
     log: shared.log,
   });
-  const steps = {
+  return {
     router,
     quota,
     drainTimeoutMs,
@@ -94,9 +94,15 @@ export async function createGateway(config: Config, shared: GatewayShared): Prom
     hooks,
     hitsCountTokens: config.cache.hits_count_tokens,
   };
+}
+
+/** Wires one config into the gateway both doors run requests through. */
+export async function createGateway(config: Config, shared: GatewayShared): Promise<Gateway> {
+  const steps = await createPipelineSteps(config, shared);
+  const { router, quota } = steps;
   return {
     config,
-    store,
+    store: shared.store,
     runChat: (request, context, emit) => runChat(request, context, steps, emit),
     modelNames(identity) {
       const allowed = quota.planOf(identity).models;

@@ -31,6 +31,7 @@ export async function openPipeline(rawConfig: Record<string, unknown> = {}) {
     }),
   );
   const summaries: RequestSummary[] = [];
+  const waiting: Array<(summary: RequestSummary) => void> = [];
   const config = testConfig(rawConfig);
   const backends = await openBackends(config, log);
   const hub = createCoalescingHub<SourceItem>();
@@ -40,7 +41,13 @@ export async function openPipeline(rawConfig: Record<string, unknown> = {}) {
     store: backends.store,
     limiters: backends.limiters,
     registry: createTargetRegistry(),
-    observer: { requestStarted: () => {}, requestEnded: (summary) => summaries.push(summary) },
+    observer: {
+      requestStarted: () => {},
+      requestEnded(summary) {
+        summaries.push(summary);
+        for (const resolve of waiting.splice(0)) resolve(summary);
+      },
+    },
     stopping: stopping.signal,
     stopped: stopped.signal,
     cache: backends.cache,
@@ -57,6 +64,8 @@ export async function openPipeline(rawConfig: Record<string, unknown> = {}) {
     stopping,
     backends,
     close: () => backends.close(),
+    /** Resolves with the summary of the next request to end. */
+    nextEnd: () => new Promise<RequestSummary>((resolve) => waiting.push(resolve)),
     /** A new request's record; the content is unique unless given, so nothing is shared by chance. */
     record(
       overrides: Partial<ChatRequest> = {},

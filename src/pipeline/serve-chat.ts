@@ -6,6 +6,7 @@ import type { Gateway } from './create-gateway.ts';
 import { newRequestId } from './new-request-id.ts';
 import type { EventSink } from './request-record.ts';
 
+/** What a door knows of a request before it runs it. */
 export interface ServeChatOptions {
   gateway: Pick<Gateway, 'runChat'>;
   request: ChatRequest;

@@ -26,6 +26,9 @@ export function benchConfigYaml({ upstreamBaseUrl, storePath, logLevel }: BenchC
       // Every load connection comes from 127.0.0.1 as one anonymous user.
       max_requests_per_user: 100_000,
       per_ip: { max_connections: 100_000, handshakes_per_minute: 1_000_000 },
+      // The default (half the open-file limit, keeping room for upstream connections) is below the
+      // 10,000 idle connections the rig opens on a machine whose limit is 20,000.
+      max_connections: 50_000,
     },
     log: { level: logLevel },
     providers: { load: { type: 'openai-compatible', base_url: upstreamBaseUrl } },

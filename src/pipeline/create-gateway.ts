@@ -13,6 +13,7 @@ import type { RateLimiters } from '../quota/create-rate-limiters.ts';
 import { createRouter } from '../routing/resolve-route.ts';
 import type { TargetRegistry } from '../routing/target-registry.ts';
 import type { ChatRequest } from '../spec/chat-request.ts';
+import type { ProviderKind } from '../spec/provider-kind.ts';
 import type { RequestObserver } from '../spec/request-observer.ts';
 import type { SourceItem } from '../spec/source-item.ts';
 import type { UsageStore } from '../store/usage-store.ts';
@@ -63,13 +64,15 @@ export interface GatewayShared {
   sharedCalls?: SharedCalls;
   /** Where the config file is: hook module paths are relative to it. */
   baseDirectory: string;
+  /** The provider kinds a config's `providers` may name (`providers/index.ts`, given by the composition root). */
+  providerKinds: readonly ProviderKind[];
   log: Logger;
 }
 
 /** The steps of the pipeline for one config: adapters per provider, a router over the model routes, the quota step. */
 export async function createPipelineSteps(config: Config, shared: GatewayShared): Promise<PipelineSteps> {
   const { store, limiters, registry, observer, stopping, stopped, cache, hub, sharedCalls } = shared;
-  const router = createRouter(config, createProviders(config), registry);
+  const router = createRouter(config, createProviders(config, shared.providerKinds), registry);
   const quota = createQuotaGuard(store, limiters, () => ({
     plans: config.plans,
     pricing: config.pricing,

@@ -1,14 +1,16 @@
-import { providerKinds } from '../../providers/index.ts';
 import type { Config } from '../config/schema.ts';
 import type { ProviderAdapter } from '../spec/provider-adapter.ts';
 import type { ProviderKind } from '../spec/provider-kind.ts';
 
-const kindsByType = new Map<string, ProviderKind>(
-  providerKinds.map((kind) => [kind.type, kind as ProviderKind]),
-);
-
-/** Creates one adapter per configured provider, keyed by the provider's name. */
-export function createProviders(config: Config): Map<string, ProviderAdapter> {
+/**
+ * Creates one adapter per configured provider, keyed by the provider's name, from the provider kinds
+ * the composition root passes in (the pipeline does not know the list).
+ */
+export function createProviders(
+  config: Config,
+  kinds: readonly ProviderKind[],
+): Map<string, ProviderAdapter> {
+  const kindsByType = new Map(kinds.map((kind) => [kind.type, kind]));
   const adapters = new Map<string, ProviderAdapter>();
   for (const [name, providerConfig] of Object.entries(config.providers)) {
     const kind = kindsByType.get(providerConfig.type);

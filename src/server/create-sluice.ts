@@ -6,6 +6,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
+import { providerKinds } from '../../providers/index.ts';
 import { type Authenticator, createAuthenticator } from '../auth/create-authenticator.ts';
 import { createOriginPolicy } from '../auth/create-origin-policy.ts';
 import { createCoalescingHub } from '../cache/coalescing-hub.ts';
@@ -115,6 +116,7 @@ export async function startSluice(config: Config, log: Logger, options: SluiceOp
     hub: createCoalescingHub({ compactReplayed: mergeTextRuns }),
     sharedCalls: backends.sharedCalls,
     baseDirectory: options.baseDirectory ?? process.cwd(),
+    providerKinds,
     log,
   };
   const gateway = createLiveGateway(await createGateway(config, shared));

@@ -50,12 +50,6 @@ const mayImport: Record<string, readonly string[]> = {
 /** Files of `src/` that providers may use besides `src/spec/` and `src/errors/`: the demo counts its tokens. */
 const srcFilesProvidersUse = new Set(['src/usage/count-tokens.ts', 'src/usage/o200k-tokenizer.ts']);
 
-/**
- * Files outside the composition roots that import the provider list: the gateway creates one adapter per
- * configured provider, and its options do not carry the kinds yet.
- */
-const providerListReaders = new Set(['src/pipeline/create-providers.ts']);
-
 /** One import: the file that has it and what it names, resolved to a path from the root when relative. */
 interface Import {
   from: string;
@@ -140,7 +134,7 @@ describe('import rules', () => {
     it(rule, () => {
       const wrong = imports.filter(({ from, target }) => {
         if (srcFolderOf(from) !== folder) return false;
-        if (target.startsWith('providers/')) return !providerListReaders.has(from);
+        if (target.startsWith('providers/')) return true;
         const to = srcFolderOf(target);
         return to !== folder && !allowed.includes(to!);
       });
@@ -181,8 +175,7 @@ describe('import rules', () => {
   it('makes src/server/ and src/main.ts the only composition roots: nothing else imports them or the provider list', () => {
     const roots = (path: string) => path.startsWith('src/server/') || path === 'src/main.ts';
     const wrong = imports.filter(
-      ({ from, target }) =>
-        !roots(from) && !providerListReaders.has(from) && (roots(target) || target === 'providers/index.ts'),
+      ({ from, target }) => !roots(from) && (roots(target) || target === 'providers/index.ts'),
     );
     assert.deepEqual(wrong.map(describeImport), []);
   });

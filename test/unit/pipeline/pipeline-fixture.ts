@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { providerKinds } from '../../../providers/index.ts';
 import type { Identity } from '../../../src/auth/identity.ts';
 import { createCoalescingHub } from '../../../src/cache/coalescing-hub.ts';
 import { createPipelineSteps } from '../../../src/pipeline/create-gateway.ts';
@@ -53,6 +54,7 @@ export async function openPipeline(rawConfig: Record<string, unknown> = {}) {
     cache: backends.cache,
     hub,
     baseDirectory: process.cwd(),
+    providerKinds,
     log,
   });
   let requests = 0;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
+import { providerKinds } from '../../../providers/index.ts';
 import { createCoalescingHub } from '../../../src/cache/coalescing-hub.ts';
 import { createGateway, type Gateway } from '../../../src/pipeline/create-gateway.ts';
 import { createTargetRegistry } from '../../../src/routing/target-registry.ts';
@@ -50,6 +51,7 @@ describe('runChat: events into a sink', () => {
       cache: backends.cache,
       hub,
       baseDirectory: process.cwd(),
+      providerKinds,
       log,
     });
   });

@@ -61,6 +61,7 @@ export async function openPipeline(rawConfig: Record<string, unknown> = {}) {
   return {
     steps,
     hub,
+    log,
     lines,
     summaries,
     stopping,

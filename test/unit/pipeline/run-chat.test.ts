@@ -1,61 +1,24 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import pino from 'pino';
-import { providerKinds } from '../../../providers/index.ts';
-import { createCoalescingHub } from '../../../src/cache/coalescing-hub.ts';
-import { createGateway, type Gateway } from '../../../src/pipeline/create-gateway.ts';
-import { createTargetRegistry } from '../../../src/routing/target-registry.ts';
-import { type Backends, openBackends } from '../../../src/server/open-backends.ts';
+import { runChat } from '../../../src/pipeline/run-chat.ts';
 import type { ChatRequest } from '../../../src/spec/chat-request.ts';
 import type { GatewayEvent } from '../../../src/spec/gateway-event.ts';
-import type { RequestObserver } from '../../../src/spec/request-observer.ts';
-import type { SourceItem } from '../../../src/spec/source-item.ts';
-import { testConfig } from '../../helpers/start-test-sluice.ts';
+import { identity, openPipeline } from './pipeline-fixture.ts';
 
 /** Lets everything that can run without new input run. */
 const settle = async () => {
   for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
 };
 
-const identity = { user: 'alice', plan: 'default', kind: 'anonymous' as const, admin: false };
-
 describe('runChat: events into a sink', () => {
-  const hub = createCoalescingHub<SourceItem>();
-  const lines: Array<Record<string, unknown>> = [];
-  const log = pino(
-    { level: 'info' },
-    new Writable({
-      write(chunk, _encoding, callback) {
-        for (const line of chunk.toString().split('\n')) if (line.trim()) lines.push(JSON.parse(line));
-        callback();
-      },
-    }),
-  );
-  const observer: RequestObserver = { requestStarted: () => {}, requestEnded: () => {} };
-  let backends: Backends;
-  let gateway: Gateway;
+  let pipeline: Awaited<ReturnType<typeof openPipeline>>;
   let requests = 0;
 
   before(async () => {
     // Paced, so that the shared call is still running while a request reads it.
-    const config = testConfig({ providers: { demo: { type: 'demo', token_delay_ms: 2 } } });
-    backends = await openBackends(config, log);
-    gateway = await createGateway(config, {
-      store: backends.store,
-      limiters: backends.limiters,
-      registry: createTargetRegistry(),
-      observer,
-      stopping: new AbortController().signal,
-      stopped: new AbortController().signal,
-      cache: backends.cache,
-      hub,
-      baseDirectory: process.cwd(),
-      providerKinds,
-      log,
-    });
+    pipeline = await openPipeline({ providers: { demo: { type: 'demo', token_delay_ms: 2 } } });
   });
-  after(() => backends.close());
+  after(() => pipeline.close());
 
   /** Runs a request of its own (a prompt no other request shares) into `emit`. */
   const run = (emit: (event: GatewayEvent) => Promise<void> | undefined) => {
@@ -69,16 +32,17 @@ describe('runChat: events into a sink', () => {
     const signal = new AbortController().signal;
     return {
       requestId,
-      done: gateway.runChat(
+      done: runChat(
         request,
-        { requestId, identity, signal, log: log.child({ request_id: requestId }) },
+        { requestId, identity, signal, log: pipeline.log.child({ request_id: requestId }) },
+        pipeline.steps,
         emit,
       ),
     };
   };
 
   const endLines = (requestId: string) =>
-    lines.filter((line) => line.event === 'request_end' && line.request_id === requestId);
+    pipeline.lines.filter((line) => line.event === 'request_end' && line.request_id === requestId);
 
   it('hands on the next event only once the promise the sink returned has settled', async () => {
     const events: GatewayEvent[] = [];
@@ -113,7 +77,7 @@ describe('runChat: events into a sink', () => {
       events.map((event) => event.type),
       ['start', 'text-delta'],
     );
-    assert.equal(hub.activeKeys(), 0, 'its only participant left, so the shared call is gone');
+    assert.equal(pipeline.hub.activeKeys(), 0, 'its only participant left, so the shared call is gone');
     await settle();
     const ends = endLines(requestId);
     assert.equal(ends.length, 1, 'one request end line');

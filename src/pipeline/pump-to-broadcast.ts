@@ -115,7 +115,19 @@ export async function pumpToBroadcast(options: PumpOptions): Promise<void> {
     });
     if (reply) await store.save(reply).catch(() => {});
   } else store?.recorder.fail();
-  options.broadcast.end(terminal);
+  endSharedCall(options.broadcast, mirror, terminal);
+}
+
+/**
+ * Ends a shared call with its terminal item for everyone reading it: this instance's clients, and
+ * through `mirror` (when this instance claimed the call) the other instances' followers.
+ */
+export function endSharedCall(
+  broadcast: Broadcast<SourceItem>,
+  mirror: SharedCallPublisher | undefined,
+  terminal: SourceItem,
+): void {
+  broadcast.end(terminal);
   mirror?.publish(terminal);
   mirror?.end();
 }

@@ -4,7 +4,7 @@ import { GatewayError, isGatewayError, toGatewayError } from '../errors/gateway-
 import type { OpenedUpstream } from '../routing/open-upstream.ts';
 import type { SourceItem } from '../spec/source-item.ts';
 import { abortWhen } from './abort-signal-promise.ts';
-import { type PumpOptions, pumpToBroadcast } from './pump-to-broadcast.ts';
+import { endSharedCall, type PumpOptions, pumpToBroadcast } from './pump-to-broadcast.ts';
 import { startUpstreamTimers, type UpstreamTimeouts } from './upstream-timers.ts';
 
 export interface SharedCallOptions {
@@ -84,9 +84,7 @@ export function startSharedCall(options: SharedCallOptions): Subscription<Source
         // The call's own timeout (or the server's stop) says why better than the abort it caused.
         error: isGatewayError(reason) ? reason : toGatewayError(error, 'upstream_error'),
       };
-      broadcast.end(failure);
-      mirror?.publish(failure);
-      mirror?.end();
+      endSharedCall(broadcast, mirror, failure);
       return;
     }
     await pumpToBroadcast({
